@@ -1,0 +1,98 @@
+//! The one error type of the crate. Each variant names what was wrong and what was expected;
+//! the wasm boundary turns the `Display` text into the message of a JS `Error`.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in quiver. No variant leaves an index half-changed: every
+/// operation validates its whole input before it mutates anything.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum Error {
+    /// An option is outside its domain.
+    #[error("invalid option `{name}`: {reason}")]
+    InvalidOption {
+        /// The option's name as the JS API spells it.
+        name: &'static str,
+        /// What was wrong and what is accepted.
+        reason: String,
+    },
+    /// A vector's length does not match the index's dimensions.
+    #[error("vector {position} has {received} values, but the index has {expected} dimensions")]
+    DimensionMismatch {
+        /// Which vector of the call (0 for a query).
+        position: usize,
+        /// The index's dimensions.
+        expected: usize,
+        /// The vector's length.
+        received: usize,
+    },
+    /// A flat vector buffer whose length is not `ids × dimensions`.
+    #[error(
+        "vectors hold {received} values, but {ids} ids × {dimensions} dimensions need {expected}"
+    )]
+    BatchLength {
+        /// Number of ids in the call.
+        ids: usize,
+        /// The index's dimensions.
+        dimensions: usize,
+        /// `ids × dimensions`.
+        expected: usize,
+        /// Number of values given.
+        received: usize,
+    },
+    /// NaN or ±Infinity in a vector.
+    #[error("vector {position} has a non-finite value ({value}) at dimension {dimension}")]
+    NonFinite {
+        /// Which vector of the call (0 for a query).
+        position: usize,
+        /// The offending dimension.
+        dimension: usize,
+        /// The offending value.
+        value: f32,
+    },
+    /// A zero vector cannot be normalised for the cosine metric.
+    #[error("vector {position} is all zeros, which has no direction for the cosine metric")]
+    ZeroVector {
+        /// Which vector of the call (0 for a query).
+        position: usize,
+    },
+    /// An id that is empty or too long.
+    #[error("id {position} is invalid: {reason}")]
+    InvalidId {
+        /// Which id of the call.
+        position: usize,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The same id twice in one call.
+    #[error("id {id:?} appears twice in one call (positions {first} and {second})")]
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+        /// Its first position.
+        first: usize,
+        /// Its second position.
+        second: usize,
+    },
+    /// Metadata array whose length differs from the ids array.
+    #[error("metadata has {received} entries, but there are {expected} ids")]
+    MetadataLength {
+        /// Number of ids.
+        expected: usize,
+        /// Number of metadata entries.
+        received: usize,
+    },
+    /// A byte string that is not a quiver index, or is damaged.
+    #[error("cannot read index bytes: {0}")]
+    Corrupt(String),
+    /// A byte string written by a newer (or unknown) format version.
+    #[error("index bytes have format version {found}, this build reads version {supported}")]
+    UnsupportedVersion {
+        /// Version in the bytes.
+        found: u32,
+        /// Version this build writes and reads.
+        supported: u32,
+    },
+}
+
+/// Shorthand used across the crate.
+pub type Result<T> = core::result::Result<T, Error>;

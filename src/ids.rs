@@ -1,0 +1,165 @@
+//! String ids ↔ dense slots, compactly: every id's UTF-8 bytes live in one buffer, and the
+//! hash table holds only slot numbers (4 bytes + 1 control byte a bucket), not `String`s.
+//!
+//! Memory per live id: its bytes + 6 (span) + about 5–10 (table at load ≤ 7/8).
+//! A freed or replaced id leaves its bytes behind as garbage; the buffer is compacted when
+//! garbage exceeds half of it, so it stays within 2× the live bytes.
+
+use core::hash::BuildHasher;
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+/// Longest accepted id in UTF-8 bytes (spans store the length in a u16).
+pub const MAX_ID_BYTES: usize = u16::MAX as usize - 1;
+/// Marks a slot without an id (free or never used).
+const NO_ID: u16 = u16::MAX;
+
+/// The id map.
+#[derive(Debug, Clone, Default)]
+pub struct IdMap {
+    /// All id bytes, back to back; `starts[slot]..starts[slot] + lens[slot]`.
+    bytes: Vec<u8>,
+    /// Per slot: offset of its id in `bytes`.
+    starts: Vec<u32>,
+    /// Per slot: id length, or `NO_ID`.
+    lens: Vec<u16>,
+    /// Slots of live ids, hashed by id.
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// Bytes in `bytes` no live id refers to.
+    garbage: usize,
+}
+
+impl IdMap {
+    /// Number of slots (live or free).
+    pub fn slots(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// Number of live ids.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True if no id is live.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The id stored in `slot`, if it is live.
+    pub fn id(&self, slot: u32) -> Option<&str> {
+        let slot = slot as usize;
+        let len = *self.lens.get(slot)?;
+        if len == NO_ID {
+            return None;
+        }
+        let start = self.starts[slot] as usize;
+        let bytes = &self.bytes[start..start + usize::from(len)];
+        // Only valid UTF-8 (&str) is ever inserted, and whole ids are copied.
+        Some(core::str::from_utf8(bytes).expect("ids are stored as whole UTF-8 strings"))
+    }
+
+    /// True if `slot` holds a live id.
+    pub fn is_live(&self, slot: u32) -> bool {
+        self.lens.get(slot as usize).is_some_and(|&l| l != NO_ID)
+    }
+
+    /// The slot of `id`, if present.
+    pub fn slot(&self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.table
+            .find(hash, |&slot| self.id(slot) == Some(id))
+            .copied()
+    }
+
+    /// Binds `id` (not present, at most [`MAX_ID_BYTES`]) to `slot` (free or new: `slot ≤ slots()`).
+    pub fn insert(&mut self, id: &str, slot: u32) {
+        debug_assert!(id.len() <= MAX_ID_BYTES && self.slot(id).is_none());
+        let index = slot as usize;
+        if index == self.lens.len() {
+            self.starts.push(0);
+            self.lens.push(NO_ID);
+        }
+        debug_assert_eq!(self.lens[index], NO_ID, "slot {slot} is taken");
+        self.starts[index] = u32::try_from(self.bytes.len()).expect("id bytes fit u32");
+        self.lens[index] = id.len() as u16;
+        self.bytes.extend_from_slice(id.as_bytes());
+        let hash = self.hasher.hash_one(id);
+        let (bytes, starts, lens, hasher) = (&self.bytes, &self.starts, &self.lens, &self.hasher);
+        self.table.insert_unique(hash, slot, |&s| {
+            let (start, len) = (starts[s as usize] as usize, usize::from(lens[s as usize]));
+            hasher.hash_one(core::str::from_utf8(&bytes[start..start + len]).unwrap_or(""))
+        });
+    }
+
+    /// Unbinds `id`; returns its slot.
+    pub fn remove(&mut self, id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        let (bytes, starts, lens) = (&self.bytes, &self.starts, &self.lens);
+        let entry = self.table.find_entry(hash, |&s| {
+            let (start, len) = (starts[s as usize] as usize, lens[s as usize]);
+            len != NO_ID && &bytes[start..start + usize::from(len)] == id.as_bytes()
+        });
+        let slot = match entry {
+            Ok(entry) => entry.remove().0,
+            Err(_) => return None,
+        };
+        self.garbage += usize::from(self.lens[slot as usize]);
+        self.lens[slot as usize] = NO_ID;
+        if self.garbage > self.bytes.len() / 2 {
+            self.compact();
+        }
+        Some(slot)
+    }
+
+    /// Rewrites `bytes` without garbage.
+    fn compact(&mut self) {
+        let mut packed = Vec::with_capacity(self.bytes.len() - self.garbage);
+        for (start, &len) in self.starts.iter_mut().zip(&self.lens) {
+            if len != NO_ID {
+                let from = *start as usize;
+                *start = packed.len() as u32;
+                packed.extend_from_slice(&self.bytes[from..from + usize::from(len)]);
+            }
+        }
+        self.bytes = packed;
+        self.garbage = 0;
+    }
+
+    /// Bytes held on the heap.
+    pub fn memory_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self.starts.capacity() * 4
+            + self.lens.capacity() * 2
+            + self.table.capacity() * (4 + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_find_remove_and_compact() {
+        let mut ids = IdMap::default();
+        for i in 0..1000u32 {
+            ids.insert(&format!("id-{i}"), i);
+        }
+        assert_eq!(ids.len(), 1000);
+        for i in (0..1000u32).step_by(2) {
+            assert_eq!(ids.remove(&format!("id-{i}")), Some(i));
+        }
+        assert_eq!(ids.remove("id-0"), None);
+        for i in 0..1000u32 {
+            let expected = (i % 2 == 1).then_some(i);
+            assert_eq!(ids.slot(&format!("id-{i}")), expected);
+            assert_eq!(
+                ids.id(i).map(str::to_owned),
+                expected.map(|_| format!("id-{i}"))
+            );
+        }
+        // Reuse a freed slot with a longer id.
+        ids.insert("a-much-longer-identifier-than-before", 4);
+        assert_eq!(ids.slot("a-much-longer-identifier-than-before"), Some(4));
+        assert_eq!(ids.id(4), Some("a-much-longer-identifier-than-before"));
+    }
+}

@@ -1,0 +1,126 @@
+//! Distance kernels over slices and integers, nothing else.
+//!
+//! Every operation has a scalar reference in [`scalar`] (the specification) and, on
+//! `wasm32` with `simd128`, a SIMD twin in `simd128`. The functions here pick one at compile
+//! time (memchr / NumKong style): wasm has no runtime CPU detection, the module either
+//! validates with SIMD or not at all. Lengths are checked once here; the kernels only
+//! `debug_assert!`.
+
+pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd128;
+
+pub use scalar::FASTSCAN_BLOCK;
+
+macro_rules! dispatch {
+    ($simd:ident, $scalar:ident ( $($arg:expr),* )) => {{
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        { simd128::$simd($($arg),*) }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        { scalar::$scalar($($arg),*) }
+    }};
+}
+
+/// Which kernel set this build runs: `"simd128"` or `"scalar"`.
+pub const ISA: &str = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+    "simd128"
+} else {
+    "scalar"
+};
+
+/// f32 inner product.
+#[inline]
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot_f32: lengths differ");
+    dispatch!(dot_f32_simd128, dot_f32_scalar(a, b))
+}
+
+/// Squared Euclidean distance.
+#[inline]
+pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "l2sq_f32: lengths differ");
+    dispatch!(l2sq_f32_simd128, l2sq_f32_scalar(a, b))
+}
+
+/// i8 inner product of `query` with each `query.len()`-byte code in `codes`.
+#[inline]
+pub fn dot_i8_batch(query: &[i8], codes: &[i8], out: &mut [i32]) {
+    assert_eq!(
+        codes.len(),
+        query.len() * out.len(),
+        "dot_i8_batch: codes and out disagree"
+    );
+    dispatch!(dot_i8_batch_simd128, dot_i8_batch_scalar(query, codes, out))
+}
+
+/// Hamming distance from `query` to each `query.len()`-byte code in `codes`.
+#[inline]
+pub fn hamming_batch(query: &[u8], codes: &[u8], out: &mut [u32]) {
+    assert_eq!(
+        codes.len(),
+        query.len() * out.len(),
+        "hamming_batch: codes and out disagree"
+    );
+    dispatch!(
+        hamming_batch_simd128,
+        hamming_batch_scalar(query, codes, out)
+    )
+}
+
+/// 4-bit query bit planes (`[4][stride]`) against each `stride`-byte code:
+/// `weighted[i] = Σ_j u_j·b_ij`, `pop[i] = Σ_j b_ij`.
+#[inline]
+pub fn bitplanes4_batch(planes: &[u8], codes: &[u8], weighted: &mut [u32], pop: &mut [u32]) {
+    assert_eq!(
+        planes.len() % 4,
+        0,
+        "bitplanes4_batch: planes must be [4][stride]"
+    );
+    assert_eq!(
+        codes.len(),
+        planes.len() / 4 * weighted.len(),
+        "bitplanes4_batch: codes and out disagree"
+    );
+    assert_eq!(
+        weighted.len(),
+        pop.len(),
+        "bitplanes4_batch: outputs differ in length"
+    );
+    dispatch!(
+        bitplanes4_batch_simd128,
+        bitplanes4_batch_scalar(planes, codes, weighted, pop)
+    )
+}
+
+/// PQ asymmetric distance over 8-bit codes; `lut` is `[m][256]`.
+#[inline]
+pub fn pq_adc_batch(lut: &[f32], codes: &[u8], out: &mut [f32]) {
+    assert_eq!(lut.len() % 256, 0, "pq_adc_batch: lut must be [m][256]");
+    assert_eq!(
+        codes.len(),
+        lut.len() / 256 * out.len(),
+        "pq_adc_batch: codes and out disagree"
+    );
+    dispatch!(pq_adc_batch_simd128, pq_adc_batch_scalar(lut, codes, out))
+}
+
+/// PQ 4-bit fast-scan over blocks of 32 codes; `lut` is `[m][16]` u8, `m ≤ 257`.
+#[inline]
+pub fn fastscan_u4(lut: &[u8], blocks: &[u8], out: &mut [u16]) {
+    assert_eq!(lut.len() % 16, 0, "fastscan_u4: lut must be [m][16]");
+    assert!(
+        lut.len() / 16 <= 257,
+        "fastscan_u4: at most 257 subspaces fit u16 sums"
+    );
+    assert_eq!(
+        out.len() % FASTSCAN_BLOCK,
+        0,
+        "fastscan_u4: out must hold whole blocks"
+    );
+    assert_eq!(
+        blocks.len(),
+        lut.len() * (out.len() / FASTSCAN_BLOCK),
+        "fastscan_u4: blocks and out disagree"
+    );
+    dispatch!(fastscan_u4_simd128, fastscan_u4_scalar(lut, blocks, out))
+}

@@ -1,0 +1,36 @@
+//! # quiver
+//!
+//! Semantic search in the browser: embedding vectors are kept as compact codes (1-bit,
+//! int8 or product-quantized) in wasm linear memory, scanned with WebAssembly SIMD128
+//! kernels, and the best candidates are re-scored with the original vectors.
+//!
+//! ```
+//! use quiver::{Index, IndexParams, Metric, Quantization, SearchOptions};
+//!
+//! let params = IndexParams::new(4, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap();
+//! let mut index = Index::new(params);
+//! index.add(&["a", "b"], &[1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0], None).unwrap();
+//! let hits = index.search(&[0.9, 0.1, 0.0, 0.0], &SearchOptions::default()).unwrap();
+//! assert_eq!(hits[0].id, "a");
+//! ```
+//!
+//! Modules, bottom up: [`kernels`] (slices and integers only), [`quant`] (codes),
+//! [`search`] (selection and rescoring), [`store`] (where originals live), [`index`]
+//! (ids, slots, the data path), [`persist`] (the byte format); `wasm` is the JS binding.
+
+pub mod error;
+pub mod ids;
+pub mod index;
+pub mod kernels;
+pub mod params;
+pub mod persist;
+pub mod quant;
+pub mod rng;
+pub mod search;
+pub mod store;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{Error, Result};
+pub use index::{Hit, Index, SearchOptions};
+pub use params::{BinaryQuery, IndexParams, Metric, Quantization};

@@ -1,0 +1,154 @@
+//! Quantizers: each fits on the data it is given, encodes vectors into compact codes, and
+//! prepares queries (lookup tables, bit planes, int8 query) once per search.
+
+pub mod binary;
+pub mod int8;
+pub mod kmeans;
+pub mod pq;
+
+use crate::error::Result;
+use crate::params::{IndexParams, Quantization};
+use crate::persist::{Reader, Writer};
+use crate::rng::Rng;
+use crate::search::topk::TopK;
+
+/// Codes scored per kernel call before selection: the kernels' outputs stay on the stack
+/// (256 × 4 bytes) and in L1, so scoring and selection are fused without a full score array.
+pub const SCAN_CHUNK: usize = 256;
+
+/// The codes of an index, whichever quantization it uses.
+#[derive(Debug, Clone)]
+pub enum Codes {
+    /// 1-bit codes.
+    Binary(binary::BinaryCodes),
+    /// int8 codes.
+    Int8(int8::Int8Codes),
+    /// 8-bit PQ codes.
+    Pq(pq::PqCodes),
+    /// 4-bit PQ codes in fast-scan blocks.
+    FastScan(pq::FastScanCodes),
+}
+
+/// Live vectors an index must hold before it fits its quantizer; below this it searches
+/// exactly. PQ wants enough points per centroid for k-means to mean something.
+pub fn fit_threshold(quantization: &Quantization) -> usize {
+    match quantization {
+        Quantization::None => usize::MAX,
+        Quantization::Int8 { .. } | Quantization::Binary { .. } => 256,
+        Quantization::Pq { bits: 4, .. } => 1024,
+        Quantization::Pq { .. } => 4096,
+    }
+}
+
+/// Per-dimension mean of `[n][dimensions]` rows.
+pub fn mean(rows: &[f32], dimensions: usize) -> Vec<f32> {
+    let mut sum = vec![0.0f64; dimensions];
+    let mut n = 0usize;
+    for row in rows.chunks_exact(dimensions) {
+        n += 1;
+        for (s, &v) in sum.iter_mut().zip(row) {
+            *s += f64::from(v);
+        }
+    }
+    sum.iter().map(|s| (s / n.max(1) as f64) as f32).collect()
+}
+
+impl Codes {
+    /// Fits the quantizer of `params` on `sample` (`[n][dimensions]`, n ≥ 1) and returns it
+    /// with no vectors encoded; `None` for `Quantization::None`.
+    pub fn fit(params: &IndexParams, sample: &[f32]) -> Option<Codes> {
+        let (d, metric) = (params.dimensions, params.metric);
+        Some(match params.quantization {
+            Quantization::None => return None,
+            Quantization::Binary { centered, query } => {
+                Codes::Binary(binary::BinaryCodes::fit(d, metric, centered, query, sample))
+            }
+            Quantization::Int8 { quantile } => {
+                Codes::Int8(int8::Int8Codes::fit(d, metric, quantile, sample))
+            }
+            Quantization::Pq {
+                subspaces,
+                bits,
+                seed,
+            } => {
+                let mut rng = seed.map_or_else(Rng::from_entropy, Rng::from_seed);
+                if bits == 4 {
+                    Codes::FastScan(pq::FastScanCodes::fit(
+                        d, metric, subspaces, sample, &mut rng,
+                    ))
+                } else {
+                    Codes::Pq(pq::PqCodes::fit(d, metric, subspaces, sample, &mut rng))
+                }
+            }
+        })
+    }
+
+    /// Encodes `x` into `slot` (an existing slot, or the next new one).
+    pub fn set(&mut self, slot: u32, x: &[f32]) {
+        match self {
+            Codes::Binary(c) => c.set(slot, x),
+            Codes::Int8(c) => c.set(slot, x),
+            Codes::Pq(c) => c.set(slot, x),
+            Codes::FastScan(c) => c.set(slot, x),
+        }
+    }
+
+    /// Number of slots encoded.
+    pub fn slots(&self) -> usize {
+        match self {
+            Codes::Binary(c) => c.slots(),
+            Codes::Int8(c) => c.slots(),
+            Codes::Pq(c) => c.slots(),
+            Codes::FastScan(c) => c.slots(),
+        }
+    }
+
+    /// Prepares `q` and scans every code, offering live slots to `top` with their
+    /// estimated keys.
+    pub fn scan(&self, q: &[f32], live: &[bool], top: &mut TopK) {
+        match self {
+            Codes::Binary(c) => c.scan(&c.prepare(q), live, top),
+            Codes::Int8(c) => c.scan(&c.prepare(q), live, top),
+            Codes::Pq(c) => c.scan(&c.prepare(q), live, top),
+            Codes::FastScan(c) => c.scan(&c.prepare(q), live, top),
+        }
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        match self {
+            Codes::Binary(c) => c.memory_bytes(),
+            Codes::Int8(c) => c.memory_bytes(),
+            Codes::Pq(c) => c.memory_bytes(),
+            Codes::FastScan(c) => c.memory_bytes(),
+        }
+    }
+
+    /// Serialises the fitted quantizer and its codes.
+    pub fn write(&self, w: &mut Writer) {
+        match self {
+            Codes::Binary(c) => c.write(w),
+            Codes::Int8(c) => c.write(w),
+            Codes::Pq(c) => c.write(w),
+            Codes::FastScan(c) => c.write(w),
+        }
+    }
+
+    /// Reads what [`Codes::write`] wrote for an index of `params` with `slots` slots.
+    pub fn read(r: &mut Reader, params: &IndexParams, slots: usize) -> Result<Codes> {
+        let (d, metric) = (params.dimensions, params.metric);
+        Ok(match params.quantization {
+            Quantization::None => {
+                return Err(r.corrupt("codes stored for an index without quantization".into()));
+            }
+            Quantization::Binary { .. } => {
+                Codes::Binary(binary::BinaryCodes::read(r, d, metric, slots)?)
+            }
+            Quantization::Int8 { .. } => Codes::Int8(int8::Int8Codes::read(r, d, metric, slots)?),
+            Quantization::Pq { bits: 4, .. } => {
+                Codes::FastScan(pq::FastScanCodes::read(r, d, metric, slots)?)
+            }
+            Quantization::Pq { .. } => Codes::Pq(pq::PqCodes::read(r, d, metric, slots)?),
+        })
+    }
+}

@@ -1,0 +1,357 @@
+//! Product quantization: the vector is cut into `m` sub-vectors of `dsub = D/m` dimensions,
+//! each replaced by the index of its nearest centroid in a per-subspace codebook.
+//!
+//! Two code layouts share one [`Codebooks`]:
+//! - 8 bits (256 centroids): one byte per subspace, `[slot][m]`, scanned with a float
+//!   lookup table `[m][256]` (asymmetric distance computation).
+//! - 4 bits (16 centroids): faiss-style fast-scan blocks of 32 vectors, scanned with u8
+//!   tables held in SIMD registers (see [`crate::kernels::fastscan_u4`]).
+//!
+//! Training uses a bounded random sample ([`TRAIN_SAMPLE`] vectors), so fitting 100k vectors
+//! costs the same as fitting 10k.
+
+use crate::error::Result;
+use crate::kernels::{self, FASTSCAN_BLOCK};
+use crate::params::Metric;
+use crate::persist::{Reader, Writer};
+use crate::rng::Rng;
+use crate::search::topk::TopK;
+
+use super::{SCAN_CHUNK, kmeans};
+
+/// Most vectors k-means sees. 8,192 gives 32 points per centroid at 256 centroids, close
+/// to faiss's advice (≥ 39); more costs training time linearly for little recall.
+pub const TRAIN_SAMPLE: usize = 8192;
+/// Lloyd iterations at most (k-means stops earlier once under 0.1% of points move).
+const ITERATIONS: usize = 12;
+
+/// Per-subspace codebooks.
+#[derive(Debug, Clone)]
+pub struct Codebooks {
+    m: usize,
+    dsub: usize,
+    /// Centroids per subspace: 256 or 16.
+    k: usize,
+    /// Layout `[m][k][dsub]`.
+    centroids: Vec<f32>,
+    /// Layout `[m][dsub][k]` with `[m][k]` norms: the assignment step's form.
+    transposed: Vec<f32>,
+    norms: Vec<f32>,
+}
+
+impl Codebooks {
+    /// Trains `m` codebooks of `k` centroids on `sample` (`[n][dimensions]`).
+    pub fn train(sample: &[f32], dimensions: usize, m: usize, k: usize, rng: &mut Rng) -> Self {
+        let n = sample.len() / dimensions;
+        let dsub = dimensions / m;
+        let chosen = rng.sample_indices(n, TRAIN_SAMPLE);
+        let mut centroids = Vec::with_capacity(m * k * dsub);
+        let mut sub_points = Vec::with_capacity(chosen.len() * dsub);
+        for sub in 0..m {
+            sub_points.clear();
+            for &i in &chosen {
+                let start = i * dimensions + sub * dsub;
+                sub_points.extend_from_slice(&sample[start..start + dsub]);
+            }
+            centroids.extend(kmeans::kmeans(&sub_points, dsub, k, ITERATIONS, rng));
+        }
+        Self::from_centroids(m, dsub, k, centroids)
+    }
+
+    fn from_centroids(m: usize, dsub: usize, k: usize, centroids: Vec<f32>) -> Self {
+        let mut transposed = vec![0.0; m * k * dsub];
+        let mut norms = vec![0.0; m * k];
+        for sub in 0..m {
+            let range = sub * k * dsub..(sub + 1) * k * dsub;
+            kmeans::transpose(
+                &centroids[range.clone()],
+                dsub,
+                k,
+                &mut transposed[range],
+                &mut norms[sub * k..(sub + 1) * k],
+            );
+        }
+        Codebooks {
+            m,
+            dsub,
+            k,
+            centroids,
+            transposed,
+            norms,
+        }
+    }
+
+    /// Writes the nearest centroid of each sub-vector of `x` into `codes` (`m` entries).
+    pub fn encode(&self, x: &[f32], codes: &mut [u8]) {
+        let mut distances = vec![0.0f32; self.k];
+        let block = self.k * self.dsub;
+        for (sub, code) in codes.iter_mut().enumerate() {
+            *code = kmeans::nearest(
+                &x[sub * self.dsub..(sub + 1) * self.dsub],
+                &self.transposed[sub * block..(sub + 1) * block],
+                &self.norms[sub * self.k..(sub + 1) * self.k],
+                &mut distances,
+            ) as u8;
+        }
+    }
+
+    /// Lookup table `[m][k]` of higher-is-better keys: `<q_sub, c>` for dot/cosine,
+    /// `−|q_sub − c|²` for l2, so that the sum over subspaces is the key of the whole vector.
+    pub fn table(&self, q: &[f32], metric: Metric) -> Vec<f32> {
+        let mut table = Vec::with_capacity(self.m * self.k);
+        for (sub, codebook) in self.centroids.chunks_exact(self.k * self.dsub).enumerate() {
+            let q_sub = &q[sub * self.dsub..(sub + 1) * self.dsub];
+            table.extend(codebook.chunks_exact(self.dsub).map(|c| match metric {
+                Metric::Cosine | Metric::Dot => kernels::dot_f32(q_sub, c),
+                Metric::L2 => -kernels::l2sq_f32(q_sub, c),
+            }));
+        }
+        table
+    }
+
+    fn memory_bytes(&self) -> usize {
+        4 * (self.centroids.capacity() + self.transposed.capacity() + self.norms.capacity())
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.u32(self.m as u32);
+        w.u32(self.k as u32);
+        w.f32s(&self.centroids);
+    }
+
+    fn read(r: &mut Reader, dimensions: usize, bits: u8) -> Result<Self> {
+        let m = r.u32("pq subspaces")? as usize;
+        let k = r.u32("pq centroids")? as usize;
+        if m == 0 || dimensions % m != 0 || k != 1 << bits {
+            return Err(r.corrupt(format!(
+                "pq shape {m} × {k} does not fit {dimensions} dimensions"
+            )));
+        }
+        let dsub = dimensions / m;
+        let centroids = r.f32s("pq centroids")?;
+        if centroids.len() != m * k * dsub {
+            return Err(r.corrupt("pq centroid count differs from the codebook shape".into()));
+        }
+        Ok(Self::from_centroids(m, dsub, k, centroids))
+    }
+}
+
+/// 8-bit PQ codes.
+#[derive(Debug, Clone)]
+pub struct PqCodes {
+    metric: Metric,
+    books: Codebooks,
+    /// Layout `[slot][m]`.
+    codes: Vec<u8>,
+}
+
+impl PqCodes {
+    /// Trains 256-centroid codebooks on `sample`.
+    pub fn fit(dimensions: usize, metric: Metric, m: usize, sample: &[f32], rng: &mut Rng) -> Self {
+        PqCodes {
+            metric,
+            books: Codebooks::train(sample, dimensions, m, 256, rng),
+            codes: Vec::new(),
+        }
+    }
+
+    /// Number of slots encoded.
+    pub fn slots(&self) -> usize {
+        self.codes.len() / self.books.m
+    }
+
+    /// Encodes `x` into `slot` (an existing slot, or the next new one).
+    pub fn set(&mut self, slot: u32, x: &[f32]) {
+        let (slot, m) = (slot as usize, self.books.m);
+        if slot == self.slots() {
+            self.codes.resize((slot + 1) * m, 0);
+        }
+        self.books
+            .encode(x, &mut self.codes[slot * m..(slot + 1) * m]);
+    }
+
+    /// The query's lookup table.
+    pub fn prepare(&self, q: &[f32]) -> Vec<f32> {
+        self.books.table(q, self.metric)
+    }
+
+    /// Scans every slot, offering the live ones to `top`.
+    pub fn scan(&self, table: &[f32], live: &[bool], top: &mut TopK) {
+        let mut keys = [0.0f32; SCAN_CHUNK];
+        for (chunk_index, codes) in self.codes.chunks(SCAN_CHUNK * self.books.m).enumerate() {
+            let count = codes.len() / self.books.m;
+            kernels::pq_adc_batch(table, codes, &mut keys[..count]);
+            let base = chunk_index * SCAN_CHUNK;
+            for (i, &key) in keys[..count].iter().enumerate() {
+                if key >= top.floor() && live[base + i] {
+                    top.push(key, (base + i) as u32);
+                }
+            }
+        }
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        self.codes.capacity() + self.books.memory_bytes()
+    }
+
+    /// Serialises the codebooks and the codes.
+    pub fn write(&self, w: &mut Writer) {
+        self.books.write(w);
+        w.bytes(&self.codes);
+    }
+
+    /// Reads what [`PqCodes::write`] wrote, for an index of `slots` slots.
+    pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
+        let books = Codebooks::read(r, dimensions, 8)?;
+        let codes = r.bytes("pq codes")?;
+        if codes.len() != slots * books.m {
+            return Err(r.corrupt("pq code count differs from the slot count".into()));
+        }
+        Ok(PqCodes {
+            metric,
+            books,
+            codes,
+        })
+    }
+}
+
+/// 4-bit PQ codes in fast-scan blocks.
+#[derive(Debug, Clone)]
+pub struct FastScanCodes {
+    metric: Metric,
+    books: Codebooks,
+    /// Number of slots encoded (the last block may be partly empty).
+    slots: usize,
+    /// Layout `[block][m][16]`: byte `i` of subspace `m` holds vector `i` of the block in its
+    /// low nibble and vector `i + 16` in its high nibble.
+    blocks: Vec<u8>,
+}
+
+/// A fast-scan query: u8 tables and how to undo their quantisation.
+pub struct FastScanQuery {
+    /// `[m][16]`: `round((cost − bias_m)·scale)` where cost is lower-is-better.
+    table: Vec<u8>,
+    /// `1 / scale` (0 when every cost is equal).
+    inverse_scale: f32,
+    /// `Σ bias_m`.
+    bias: f32,
+}
+
+impl FastScanCodes {
+    /// Trains 16-centroid codebooks on `sample`.
+    pub fn fit(dimensions: usize, metric: Metric, m: usize, sample: &[f32], rng: &mut Rng) -> Self {
+        FastScanCodes {
+            metric,
+            books: Codebooks::train(sample, dimensions, m, 16, rng),
+            slots: 0,
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Number of slots encoded.
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// Encodes `x` into `slot` (an existing slot, or the next new one).
+    pub fn set(&mut self, slot: u32, x: &[f32]) {
+        let (slot, m) = (slot as usize, self.books.m);
+        if slot == self.slots {
+            self.slots += 1;
+            self.blocks
+                .resize(self.slots.div_ceil(FASTSCAN_BLOCK) * m * 16, 0);
+        }
+        let mut codes = vec![0u8; m];
+        self.books.encode(x, &mut codes);
+        let (block, lane) = (slot / FASTSCAN_BLOCK, slot % FASTSCAN_BLOCK);
+        let (byte, shift) = (lane % 16, 4 * (lane / 16));
+        for (sub, &code) in codes.iter().enumerate() {
+            let at = &mut self.blocks[(block * m + sub) * 16 + byte];
+            *at = (*at & !(0x0f << shift)) | (code << shift);
+        }
+    }
+
+    /// Quantises the query's table to u8 with one scale for all subspaces (the sums must
+    /// share a unit) and a bias per subspace (faiss's scheme).
+    pub fn prepare(&self, q: &[f32]) -> FastScanQuery {
+        // The table holds higher-is-better keys; fast-scan accumulates lower-is-better costs.
+        let costs: Vec<f32> = self
+            .books
+            .table(q, self.metric)
+            .iter()
+            .map(|k| -k)
+            .collect();
+        let mut biases = Vec::with_capacity(self.books.m);
+        let mut widest = 0.0f32;
+        for sub in costs.chunks_exact(16) {
+            let lo = sub.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = sub.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            biases.push(lo);
+            widest = widest.max(hi - lo);
+        }
+        let scale = if widest > 0.0 { 255.0 / widest } else { 0.0 };
+        let table = costs
+            .chunks_exact(16)
+            .zip(&biases)
+            .flat_map(|(sub, &bias)| {
+                sub.iter()
+                    .map(move |&c| ((c - bias) * scale).round().clamp(0.0, 255.0) as u8)
+            })
+            .collect();
+        FastScanQuery {
+            table,
+            inverse_scale: if scale > 0.0 { 1.0 / scale } else { 0.0 },
+            bias: biases.iter().sum(),
+        }
+    }
+
+    /// Scans every slot, offering the live ones to `top`.
+    pub fn scan(&self, q: &FastScanQuery, live: &[bool], top: &mut TopK) {
+        let mut sums = [0u16; SCAN_CHUNK];
+        let block_bytes = self.books.m * 16;
+        let blocks_per_chunk = SCAN_CHUNK / FASTSCAN_BLOCK;
+        for (chunk_index, blocks) in self
+            .blocks
+            .chunks(blocks_per_chunk * block_bytes)
+            .enumerate()
+        {
+            let count = blocks.len() / block_bytes * FASTSCAN_BLOCK;
+            kernels::fastscan_u4(&q.table, blocks, &mut sums[..count]);
+            let base = chunk_index * SCAN_CHUNK;
+            let valid = count.min(self.slots.saturating_sub(base));
+            for (i, &sum) in sums[..valid].iter().enumerate() {
+                let key = -(f32::from(sum) * q.inverse_scale + q.bias);
+                if key >= top.floor() && live[base + i] {
+                    top.push(key, (base + i) as u32);
+                }
+            }
+        }
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        self.blocks.capacity() + self.books.memory_bytes()
+    }
+
+    /// Serialises the codebooks and the blocks.
+    pub fn write(&self, w: &mut Writer) {
+        self.books.write(w);
+        w.bytes(&self.blocks);
+    }
+
+    /// Reads what [`FastScanCodes::write`] wrote, for an index of `slots` slots.
+    pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
+        let books = Codebooks::read(r, dimensions, 4)?;
+        let blocks = r.bytes("pq fast-scan blocks")?;
+        if blocks.len() != slots.div_ceil(FASTSCAN_BLOCK) * books.m * 16 {
+            return Err(r.corrupt("pq fast-scan block count differs from the slot count".into()));
+        }
+        Ok(FastScanCodes {
+            metric,
+            books,
+            slots,
+            blocks,
+        })
+    }
+}

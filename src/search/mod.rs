@@ -1,0 +1,4 @@
+//! Candidate selection ([`topk`]) and exact re-scoring ([`rescore`]).
+
+pub mod rescore;
+pub mod topk;
