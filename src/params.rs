@@ -98,8 +98,10 @@ impl Quantization {
         }
     }
 
-    /// Default int8 parameters (Qdrant's default quantile).
-    pub const INT8_DEFAULT: Quantization = Quantization::Int8 { quantile: 0.99 };
+    /// Default int8 parameters. Qdrant's default quantile is 0.99, but on all-MiniLM-L6-v2
+    /// clipping 1% of each dimension costs recall (recall@10 without rescoring: 0.97 at 0.99,
+    /// 0.994 at 0.999; tests/recall.rs), so the default keeps 99.9%.
+    pub const INT8_DEFAULT: Quantization = Quantization::Int8 { quantile: 0.999 };
 
     /// Default binary parameters: not centred (centring did not change recall on
     /// all-MiniLM-L6-v2), asymmetric 4-bit queries.
@@ -127,7 +129,7 @@ impl Quantization {
     pub fn default_oversampling(&self) -> f32 {
         match self {
             Quantization::None => 1.0,
-            Quantization::Int8 { .. } => 3.0,
+            Quantization::Int8 { .. } => 2.0,
             Quantization::Binary { .. } => 10.0,
             Quantization::Pq { .. } => 10.0,
         }
