@@ -282,19 +282,25 @@ impl Index {
         let mut q = query.to_vec();
         check_vector(&mut q, 0, self.params.metric)?;
         let metric = self.params.metric;
+        // No search returns more than the index holds: bounding k and the candidate count
+        // by the size keeps a huge k from allocating a huge selection buffer.
+        let k = options.k.min(self.len());
+        if k == 0 {
+            return Ok(Vec::new());
+        }
         let found = match (&self.codes, options.exact) {
             (Some(codes), false) => {
-                let wanted = ((options.k as f64) * f64::from(oversampling)).ceil() as usize;
-                let mut top = TopK::new(wanted.max(options.k));
+                let wanted = ((k as f64) * f64::from(oversampling)).ceil() as usize;
+                let mut top = TopK::new(wanted.clamp(k, self.len()));
                 codes.scan(&q, &self.live, &mut top);
                 let candidates = top.into_sorted();
                 if options.rescore {
-                    rescore(&q, &candidates, metric, &self.store, options.k)
+                    rescore(&q, &candidates, metric, &self.store, k)
                 } else {
-                    candidates.into_iter().take(options.k).collect()
+                    candidates.into_iter().take(k).collect()
                 }
             }
-            _ => exact_scan(&q, &self.live, metric, &self.store, options.k),
+            _ => exact_scan(&q, &self.live, metric, &self.store, k),
         };
         Ok(found.iter().map(|c| self.hit(c)).collect())
     }
