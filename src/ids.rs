@@ -71,13 +71,14 @@ impl IdMap {
             .copied()
     }
 
-    /// Binds `id` (not present, at most [`MAX_ID_BYTES`]) to `slot` (free or new: `slot ≤ slots()`).
+    /// Binds `id` (not present, at most [`MAX_ID_BYTES`]) to `slot`, which must be free;
+    /// slots past the end are created free.
     pub fn insert(&mut self, id: &str, slot: u32) {
         debug_assert!(id.len() <= MAX_ID_BYTES && self.slot(id).is_none());
         let index = slot as usize;
-        if index == self.lens.len() {
-            self.starts.push(0);
-            self.lens.push(NO_ID);
+        if index >= self.lens.len() {
+            self.starts.resize(index + 1, 0);
+            self.lens.resize(index + 1, NO_ID);
         }
         debug_assert_eq!(self.lens[index], NO_ID, "slot {slot} is taken");
         self.starts[index] = u32::try_from(self.bytes.len()).expect("id bytes fit u32");

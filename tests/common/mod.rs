@@ -79,7 +79,7 @@ impl TestRng {
         for _ in 0..n {
             let c = (self.next_u64() % 16) as usize;
             for j in 0..d {
-                out.push(centres[c * d + j] + 0.35 * self.signed_unit());
+                out.push(centres[c * d + j] + 0.8 * self.signed_unit());
             }
         }
         out
