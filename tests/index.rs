@@ -198,10 +198,29 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
     let fresh: Vec<String> = (0..200).map(|i| format!("new{i}")).collect();
     index.add(&fresh, &data[..200 * d], None).unwrap();
     assert_eq!(index.len(), 400);
+    assert_eq!(index.params().dimensions, d);
+    // Cycles of deleting 200 and adding 200 new ids reuse slots: memory reaches a plateau
+    // (id bytes are compacted when half is garbage) instead of growing with every cycle.
+    let mut peaks = [0usize; 2];
+    for cycle in 0..30 {
+        let old: Vec<String> = index
+            .search(&data[..d], &exact(200))
+            .unwrap()
+            .iter()
+            .map(|h| h.id.to_owned())
+            .collect();
+        assert_eq!(index.delete(&old), 200);
+        let new: Vec<String> = (0..200).map(|i| format!("c{cycle:03}-{i:03}")).collect();
+        index.add(&new, &data[200 * d..400 * d], None).unwrap();
+        assert_eq!(index.len(), 400);
+        let half = usize::from(cycle >= 10);
+        peaks[half] = peaks[half].max(index.memory_bytes());
+    }
+    // Growth per cycle would add about 200 bytes × 20 cycles = 4 KB; 1% (≈ 440 bytes) is the
+    // noise of Vec capacities doubling and of v7's metadata coming and going.
     assert!(
-        index.memory_bytes() <= bytes_before + 4096,
-        "{} > {bytes_before}",
-        index.memory_bytes()
+        peaks[1] <= peaks[0] + peaks[0] / 100,
+        "memory kept growing: {peaks:?} (before {bytes_before})"
     );
 }
 
