@@ -9,6 +9,7 @@ mod convert;
 mod options;
 
 use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::index::Index;
@@ -226,6 +227,15 @@ impl JsIndex {
     #[wasm_bindgen(getter, js_name = memoryBytes)]
     pub fn memory_bytes(&self) -> Result<f64, JsError> {
         Ok(self.index()?.memory_bytes() as f64)
+    }
+
+    /// Size of the module's whole linear memory in bytes (all indexes, plus allocator slack).
+    /// Linear memory only grows: this is the high-water mark.
+    #[wasm_bindgen(getter = wasmMemoryBytes)]
+    pub fn wasm_memory_bytes() -> f64 {
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+        f64::from(buffer.byte_length())
     }
 
     /// The SIMD tier this module runs: "simd128".

@@ -1,0 +1,189 @@
+// Tests of the built npm package (pkg/node) through its public name, as a user's code sees
+// it: `const { Index } = await import("quiver")` with no init call.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+const { Index } = await import("quiver");
+
+/** Deterministic vectors around a few centres. */
+function vectors(n, d, seed = 1) {
+  let s = seed >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const centres = Array.from({ length: 8 * d }, next);
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = i % 8;
+    for (let j = 0; j < d; j++) out[i * d + j] = centres[c * d + j] + 0.8 * next();
+  }
+  return out;
+}
+const ids = (n, prefix = "v") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+async function filled(options = { dimensions: 16 }, n = 600) {
+  const index = new Index(options);
+  await index.add(ids(n), vectors(n, options.dimensions));
+  return index;
+}
+
+/** Asserts `promise` rejects with an Error whose message includes `says`. */
+async function rejects(promise, says) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof Error, `expected an Error, got ${e}`);
+    assert.ok(e.message.includes(says), `"${e.message}" does not say "${says}"`);
+    return true;
+  });
+}
+
+test("loads in Node with no init call and reports the SIMD tier", () => {
+  assert.equal(typeof Index, "function");
+  assert.equal(Index.simd, "simd128");
+  assert.ok(Index.wasmMemoryBytes > 0);
+});
+
+test("search returns hits best first, with ids, scores and metadata", async () => {
+  for (const quantization of ["none", "int8", "binary", "pq"]) {
+    const d = 16, n = 5000;
+    const index = new Index({ dimensions: d, quantization, pq: quantization === "pq" ? { seed: 3 } : undefined });
+    const data = vectors(n, d);
+    const meta = Array.from({ length: n }, (_, i) => ({ i, tag: i % 2 ? "odd" : "even" }));
+    await index.add(ids(n), data, meta);
+    assert.equal(index.size, n);
+    assert.equal(index.dimensions, d);
+    assert.equal(index.quantization, quantization);
+    assert.equal(index.metric, "cosine");
+    const hits = await index.search(data.subarray(42 * d, 43 * d), { k: 5 });
+    assert.equal(hits.length, 5);
+    assert.equal(hits[0].id, "v42", quantization);
+    assert.deepEqual(hits[0].metadata, { i: 42, tag: "even" });
+    assert.ok(Math.abs(hits[0].score - 1) < 1e-5, `${quantization}: self-similarity ${hits[0].score}`);
+    for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1].score >= hits[i].score);
+  }
+});
+
+test("vectors may be one flat Float32Array or an array of Float32Array", async () => {
+  const d = 8;
+  const data = vectors(3, d);
+  const a = new Index({ dimensions: d, quantization: "none" });
+  const b = new Index({ dimensions: d, quantization: "none" });
+  await a.add(["x", "y", "z"], data);
+  await b.add(["x", "y", "z"], [0, 1, 2].map((i) => data.slice(i * d, (i + 1) * d)));
+  assert.deepEqual(a.toBytes(), b.toBytes());
+});
+
+test("an empty index returns [], k above the size returns every vector", async () => {
+  const index = new Index({ dimensions: 4 });
+  assert.deepEqual(await index.search(new Float32Array([1, 0, 0, 0])), []);
+  await index.add(["a", "b"], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+  assert.equal((await index.search(new Float32Array([1, 0, 0, 0]), { k: 50 })).length, 2);
+});
+
+test("upsert, delete and get", async () => {
+  const index = new Index({ dimensions: 4, metric: "l2", quantization: "none" });
+  await index.add(["a", "b"], new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]), [{ n: 1 }, undefined]);
+  await index.add(["a"], new Float32Array([9, 9, 9, 9]), [["replaced"]]);
+  assert.equal(index.size, 2);
+  const a = await index.get("a");
+  assert.deepEqual([...a.vector], [9, 9, 9, 9]);
+  assert.deepEqual(a.metadata, ["replaced"]);
+  assert.equal((await index.get("b")).metadata, undefined);
+  assert.equal(await index.get("nope"), undefined);
+  assert.equal(await index.delete(["a", "nope"]), 1);
+  assert.equal(index.size, 1);
+  const hits = await index.search(new Float32Array([5, 6, 7, 9]));
+  assert.deepEqual(hits.map((h) => [h.id, h.score]), [["b", 1]]);
+});
+
+test("metadata is plain data: __proto__ keys do not pollute, any Unicode id works", async () => {
+  const index = new Index({ dimensions: 2, quantization: "none" });
+  const evil = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}');
+  const id = "naïve 🐟 \u0000 id";
+  await index.add([id], new Float32Array([1, 0]), [evil]);
+  const [hit] = await index.search(new Float32Array([1, 0]));
+  assert.equal(hit.id, id);
+  assert.equal(hit.metadata.ok, 1);
+  assert.equal(Object.getPrototypeOf(hit.metadata), Object.prototype);
+  assert.equal({}.polluted, undefined);
+  assert.deepEqual(Object.keys(hit.metadata).sort(), ["__proto__", "ok"]);
+});
+
+test("bad input rejects with a clear Error and leaves the index unchanged", async () => {
+  const index = await filled({ dimensions: 16 });
+  const before = index.toBytes();
+  const v = (n = 16) => new Float32Array(n).fill(0.5);
+  const nan = v(); nan[3] = NaN;
+  const inf = v(); inf[0] = -Infinity;
+  await rejects(index.add(["x"], v(15)), "1 ids × 16 dimensions need 16");
+  await rejects(index.add(["x", "y"], [v(), v(3)]), "vector 1 has 3 values, but the index has 16 dimensions");
+  await rejects(index.add(["x"], nan), "non-finite value (NaN) at dimension 3");
+  await rejects(index.add(["x"], inf), "non-finite value (-inf) at dimension 0");
+  await rejects(index.add([""], v()), "must not be empty");
+  await rejects(index.add(["v1", "x", "v1"], new Float32Array(48).fill(1)), 'id "v1" appears twice');
+  await rejects(index.add([7], v()), "ids[0] must be a string, got number");
+  await rejects(index.add("v1", v()), "ids must be an array of strings");
+  await rejects(index.add(["x"], [1, 2, 3]), "vectors[0] must be a Float32Array");
+  await rejects(index.add(["x"], v(), [1, 2]), "metadata has 2 entries, but there are 1 ids");
+  await rejects(index.add(["x"], v(), [{ big: 1n }]), "metadata[0] is not JSON-serialisable");
+  await rejects(index.add(["x"], new Float32Array(16)), "all zeros");
+  await rejects(index.search(v(15)), "vector 0 has 15 values, but the index has 16 dimensions");
+  await rejects(index.search([1, 2]), "query must be a Float32Array");
+  await rejects(index.search(v(), { k: 0 }), "invalid option `k`: got 0");
+  await rejects(index.search(v(), { k: -3 }), "invalid option `k`: got -3");
+  await rejects(index.search(v(), { k: 2.5 }), "invalid option `k`: got 2.5");
+  await rejects(index.search(v(), { oversampling: 0.5 }), "invalid option `oversampling`");
+  await rejects(index.search(v(), { oversample: 4 }), "unknown option `oversample`");
+  await rejects(index.search(v(), { k: "ten" }), "invalid search options");
+  await rejects(index.search(nan), "non-finite value (NaN)");
+  await rejects(index.delete("v1"), "ids must be an array of strings");
+  assert.deepEqual(index.toBytes(), before, "a rejected call changed the index");
+  assert.equal(index.size, 600);
+});
+
+test("bad options throw a clear Error from the constructor", () => {
+  const throws = (options, says) =>
+    assert.throws(() => new Index(options), (e) => e instanceof Error && e.message.includes(says) || assert.fail(e.message));
+  throws(undefined, "Index options must be an object");
+  throws({}, "missing field `dimensions`");
+  throws({ dimensions: 0 }, "invalid option `dimensions`: got 0");
+  throws({ dimensions: 3.5 }, "invalid option `dimensions`: got 3.5");
+  throws({ dimensions: 8, metric: "manhattan" }, 'unknown metric "manhattan"; expected "cosine", "dot" or "l2"');
+  throws({ dimensions: 8, quantization: "float16" }, 'unknown quantization "float16"');
+  throws({ dimensions: 10, quantization: "pq", pq: { subspaces: 3 } }, "got 3; expected a divisor of dimensions (10)");
+  throws({ dimensions: 8, quantization: "pq", pq: { bits: 6 } }, "`pq.bits`: got 6; expected 4 or 8");
+  throws({ dimensions: 8, quantization: "int8", int8: { quantile: 2 } }, "`int8.quantile`: got 2");
+  throws({ dimensions: 8, quantization: "int8", int8: { quantlie: 0.9 } }, "unknown option `quantlie`");
+  throws({ dimensions: 8, quantization: "binary", pq: { subspaces: 2 } }, 'applies to quantization "pq", but quantization is "binary"');
+  throws({ dimensions: 8, binary: { queryBits: 2 } }, "`binary.queryBits`: got 2; expected 1 (Hamming) or 4");
+  throws({ dimensions: 8, metrc: "l2" }, "unknown option `metrc`");
+});
+
+test("toBytes / fromBytes round-trips; damaged bytes throw", async () => {
+  const index = await filled({ dimensions: 16, quantization: "int8" });
+  const bytes = index.toBytes();
+  const copy = Index.fromBytes(bytes);
+  const q = vectors(1, 16, 99);
+  assert.deepEqual(await copy.search(q), await index.search(q));
+  assert.deepEqual(copy.toBytes(), bytes);
+  assert.throws(() => Index.fromBytes(bytes.subarray(0, bytes.length - 10)), /truncated/);
+  assert.throws(() => Index.fromBytes(new Uint8Array([1, 2, 3])), /not a quiver index/);
+  const flipped = bytes.slice();
+  flipped[flipped.length >> 1] ^= 1;
+  assert.throws(() => Index.fromBytes(flipped), /checksum mismatch/);
+});
+
+test("close releases the index; later calls reject", async () => {
+  const index = await filled();
+  await index.close();
+  await rejects(index.search(new Float32Array(16).fill(1)), "closed");
+  await rejects(index.add(["z"], new Float32Array(16).fill(1)), "closed");
+  assert.throws(() => index.size, /closed/);
+});
+
+test("10,000 searches do not grow wasm memory", async () => {
+  const index = await filled({ dimensions: 64 }, 3000);
+  const queries = vectors(100, 64, 5);
+  for (let i = 0; i < 200; i++) await index.search(queries.subarray((i % 100) * 64, (i % 100 + 1) * 64));
+  const [wasm, held] = [Index.wasmMemoryBytes, index.memoryBytes];
+  for (let i = 0; i < 10_000; i++) await index.search(queries.subarray((i % 100) * 64, (i % 100 + 1) * 64), { k: 10 + (i % 7) });
+  assert.equal(Index.wasmMemoryBytes, wasm);
+  assert.equal(index.memoryBytes, held);
+});

@@ -1,0 +1,41 @@
+// The shipped .wasm must contain SIMD instructions, one family per kernel: a build that lost
+// +simd128 (e.g. through a RUSTFLAGS variable) or a kernel that fell back to scalar code
+// fails here. The module is disassembled with binaryen (npm) and its instructions counted.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const wasmOpt = `${root}node_modules/.bin/wasm-opt`;
+
+function instructions(file) {
+  const text = execFileSync(wasmOpt, [file, "--all-features", "--print"], {
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: "utf8",
+  });
+  const counts = new Map();
+  for (const [op] of text.matchAll(/\((?:v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\.[a-z0-9_]+/g)) {
+    counts.set(op.slice(1), (counts.get(op.slice(1)) ?? 0) + 1);
+  }
+  return counts;
+}
+
+for (const flavour of ["node", "web"]) {
+  test(`pkg/${flavour}/quiver_bg.wasm contains the SIMD128 kernels`, () => {
+    const counts = instructions(`${root}pkg/${flavour}/quiver_bg.wasm`);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    console.log(`${flavour}: ${total} SIMD instructions, ${counts.size} kinds`);
+    const expected = {
+      "i8x16.popcnt": "Hamming and bit-plane popcounts",
+      "i8x16.swizzle": "PQ 4-bit fast-scan table lookups",
+      "i16x8.extmul_low_i8x16_s": "int8 dot product",
+      "i32x4.extadd_pairwise_i16x8_s": "int8 dot product accumulation",
+      "f32x4.mul": "f32 dot / L2 for rescoring",
+      "v128.load": "vector loads",
+    };
+    for (const [op, kernel] of Object.entries(expected)) {
+      assert.ok((counts.get(op) ?? 0) > 0, `no ${op} (${kernel}) in the shipped module`);
+    }
+  });
+}
