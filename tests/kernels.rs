@@ -38,7 +38,7 @@ fn bytes(seed: u64, n: usize) -> Vec<u8> {
 fn floats(seed: u64, n: usize) -> Vec<f32> {
     bytes(seed, 2 * n)
         .chunks_exact(2)
-        .map(|b| (i16::from_le_bytes([b[0], b[1]]) as f32) / 4096.0)
+        .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 4096.0)
         .collect()
 }
 
@@ -143,7 +143,7 @@ fn int8_extremes_do_not_overflow() {
 #[test]
 fn pq_kernels_agree_with_naive_lookups() {
     for m in [1usize, 3, 8, 48, 96] {
-        let count = 2 * FASTSCAN_BLOCK + 0; // whole blocks for fast-scan
+        let count = 2 * FASTSCAN_BLOCK; // whole blocks for fast-scan
         let lut: Vec<f32> = floats(m as u64, m * 256);
         let codes = bytes(m as u64 + 5, m * count);
         let mut out = vec![0.0f32; count];
@@ -162,7 +162,7 @@ fn pq_kernels_agree_with_naive_lookups() {
         let blocks = bytes(m as u64 + 9, m * 16 * (count / FASTSCAN_BLOCK));
         let mut sums = vec![0u16; count];
         kernels::fastscan_u4(&lut4, &blocks, &mut sums);
-        for v in 0..count {
+        for (v, &sum) in sums.iter().enumerate() {
             let (block, lane) = (v / FASTSCAN_BLOCK, v % FASTSCAN_BLOCK);
             let want: u16 = (0..m)
                 .map(|sub| {
@@ -171,7 +171,7 @@ fn pq_kernels_agree_with_naive_lookups() {
                     u16::from(lut4[sub * 16 + code as usize])
                 })
                 .sum();
-            assert_eq!(sums[v], want, "fastscan m={m} vector {v}");
+            assert_eq!(sum, want, "fastscan m={m} vector {v}");
         }
     }
 }
@@ -285,9 +285,9 @@ fn proptest_pq_kernels_match_the_reference() {
 #[cfg(target_arch = "wasm32")]
 #[test]
 fn wasm_build_has_simd128() {
-    assert!(
-        cfg!(target_feature = "simd128"),
+    assert_eq!(
+        kernels::ISA,
+        "simd128",
         "built without +simd128: is RUSTFLAGS set?"
     );
-    assert_eq!(kernels::ISA, "simd128");
 }

@@ -43,7 +43,6 @@ fn recall(data: &common::RealData, built: &Built, options: SearchOptions) -> f64
             .filter(|h| truth.iter().any(|&t| built.ids[t as usize] == h.id))
             .count();
     }
-    let _ = &built.ids;
     found as f64 / (10 * QUERIES) as f64
 }
 
@@ -182,11 +181,7 @@ fn pq_meets_its_recall_targets() {
     };
     let default = pq8.default_oversampling();
     let rows = report(&data, "pq 8-bit (48 × 8 dims)", pq8, &[4.0, default]);
-    assert!(
-        at(&rows, default).0 >= 0.95,
-        "pq 8-bit recall@10: {:?}",
-        rows
-    );
+    assert!(at(&rows, default).0 >= 0.95, "pq 8-bit recall@10: {rows:?}");
     let pq4 = match Quantization::pq_default(384, 4) {
         Quantization::Pq {
             subspaces, bits, ..
@@ -200,7 +195,6 @@ fn pq_meets_its_recall_targets() {
     let rows4 = report(&data, "pq 4-bit fast-scan (96 × 4)", pq4, &[4.0, default]);
     assert!(
         at(&rows4, default).0 >= 0.95,
-        "pq 4-bit recall@10: {:?}",
-        rows4
+        "pq 4-bit recall@10: {rows4:?}"
     );
 }

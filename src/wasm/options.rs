@@ -234,7 +234,7 @@ pub fn search_options(options: Option<JsValue>) -> Result<SearchOptions, JsError
                 "invalid option `k`: got {k}; expected an integer ≥ 1"
             )));
         }
-        Some(k) => k.min(u32::MAX as f64) as usize,
+        Some(k) => k.min(f64::from(u32::MAX)) as usize,
         None => 10,
     };
     Ok(SearchOptions {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm test`: installs what a fresh Debian machine lacks (scripts/setup.sh), then runs every
+# check: formatting, clippy (native and wasm32), native tests (with the recall tests on
+# ../shared/data when it is present), wasm tests in Node and in headless Chromium (page and
+# dedicated worker), the package build, and JS tests of the built package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native)"
+cargo clippy --all-targets -- -D warnings
+
+step "clippy (wasm32)"
+cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests (recall on ../shared/data when present)"
+cargo test
+
+step "wasm tests: Node, Chromium page, Chromium dedicated worker"
+cargo test --target wasm32-unknown-unknown
+
+step "build the npm package"
+node scripts/build.mjs
+
+step "JS tests of the built package"
+node --test tests/js/
