@@ -20,8 +20,11 @@ cargo clippy --all-targets -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
-step "native tests (recall on ../shared/data when present)"
+step "native tests"
 cargo test
+
+step "recall on the real data (../shared/data; skipped with a note when absent)"
+cargo test --release --test recall -- --ignored --nocapture --test-threads 1
 
 step "wasm tests: Node, Chromium page, Chromium dedicated worker"
 cargo test --target wasm32-unknown-unknown
@@ -29,5 +32,5 @@ cargo test --target wasm32-unknown-unknown
 step "build the npm package"
 node scripts/build.mjs
 
-step "JS tests of the built package"
+step "JS tests of the built package (Node, and headless Chromium via playwright-core)"
 node --test tests/js/

@@ -13,6 +13,17 @@ pub const MAX_ID_BYTES: usize = u16::MAX as usize - 1;
 /// Marks a slot without an id (free or never used).
 const NO_ID: u16 = u16::MAX;
 
+/// The id of a live `slot` as stored in the three parallel buffers (a free function so the
+/// hash table's closures can borrow the buffers while the table itself is borrowed mutably).
+fn stored_id<'a>(bytes: &'a [u8], starts: &[u32], lens: &[u16], slot: u32) -> &'a str {
+    let (start, len) = (
+        starts[slot as usize] as usize,
+        usize::from(lens[slot as usize]),
+    );
+    // Only whole &str values are ever copied in, so every stored id is valid UTF-8.
+    core::str::from_utf8(&bytes[start..start + len]).unwrap_or("")
+}
+
 /// The id map.
 #[derive(Debug, Clone, Default)]
 pub struct IdMap {
@@ -48,14 +59,15 @@ impl IdMap {
     /// The id stored in `slot`, if it is live.
     pub fn id(&self, slot: u32) -> Option<&str> {
         let slot = slot as usize;
-        let len = *self.lens.get(slot)?;
-        if len == NO_ID {
+        if *self.lens.get(slot)? == NO_ID {
             return None;
         }
-        let start = self.starts[slot] as usize;
-        let bytes = &self.bytes[start..start + usize::from(len)];
-        // Only valid UTF-8 (&str) is ever inserted, and whole ids are copied.
-        Some(core::str::from_utf8(bytes).expect("ids are stored as whole UTF-8 strings"))
+        Some(stored_id(
+            &self.bytes,
+            &self.starts,
+            &self.lens,
+            slot as u32,
+        ))
     }
 
     /// True if `slot` holds a live id.
@@ -69,6 +81,16 @@ impl IdMap {
         self.table
             .find(hash, |&slot| self.id(slot) == Some(id))
             .copied()
+    }
+
+    /// Makes room for `ids` more ids of `bytes` bytes in all.
+    pub fn reserve(&mut self, ids: usize, bytes: usize) {
+        self.bytes.reserve(bytes);
+        self.starts.reserve(ids);
+        self.lens.reserve(ids);
+        let (all, starts, lens, hasher) = (&self.bytes, &self.starts, &self.lens, &self.hasher);
+        self.table
+            .reserve(ids, |&s| hasher.hash_one(stored_id(all, starts, lens, s)));
     }
 
     /// Binds `id` (not present, at most [`MAX_ID_BYTES`]) to `slot`, which must be free;
@@ -87,8 +109,7 @@ impl IdMap {
         let hash = self.hasher.hash_one(id);
         let (bytes, starts, lens, hasher) = (&self.bytes, &self.starts, &self.lens, &self.hasher);
         self.table.insert_unique(hash, slot, |&s| {
-            let (start, len) = (starts[s as usize] as usize, usize::from(lens[s as usize]));
-            hasher.hash_one(core::str::from_utf8(&bytes[start..start + len]).unwrap_or(""))
+            hasher.hash_one(stored_id(bytes, starts, lens, s))
         });
     }
 
@@ -96,10 +117,9 @@ impl IdMap {
     pub fn remove(&mut self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);
         let (bytes, starts, lens) = (&self.bytes, &self.starts, &self.lens);
-        let entry = self.table.find_entry(hash, |&s| {
-            let (start, len) = (starts[s as usize] as usize, lens[s as usize]);
-            len != NO_ID && &bytes[start..start + usize::from(len)] == id.as_bytes()
-        });
+        let entry = self
+            .table
+            .find_entry(hash, |&s| stored_id(bytes, starts, lens, s) == id);
         let slot = match entry {
             Ok(entry) => entry.remove().0,
             Err(_) => return None,

@@ -124,6 +124,20 @@ impl Index {
     ) -> Result<()> {
         let vectors = self.validate_add(ids, vectors, metadata)?;
         let d = self.params.dimensions;
+        // Reserve once for the slots this batch appends, so one large batch gets exact
+        // capacities instead of up to 2× slack from doubling.
+        let new_ids = ids
+            .iter()
+            .filter(|id| self.ids.slot(id.as_ref()).is_none())
+            .count();
+        let appended = new_ids.saturating_sub(self.free.len());
+        let new_bytes = ids.iter().map(|id| id.as_ref().len()).sum();
+        self.ids.reserve(new_ids, new_bytes);
+        self.live.reserve(appended);
+        self.store.reserve(appended);
+        if let Some(codes) = &mut self.codes {
+            codes.reserve(appended);
+        }
         for (i, id) in ids.iter().enumerate() {
             let id = id.as_ref();
             let slot = match self.ids.slot(id) {
@@ -227,6 +241,7 @@ impl Index {
         let Some(mut codes) = Codes::fit(&self.params, &sample) else {
             return;
         };
+        codes.reserve(self.live.len());
         for slot in 0..self.live.len() as u32 {
             codes.set(slot, self.store.vector(slot));
         }

@@ -120,6 +120,12 @@ impl BinaryCodes {
         self.codes.len() / self.stride
     }
 
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
+        self.codes.reserve(additional * self.stride);
+        self.aux.reserve(additional * self.aux_stride);
+    }
+
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
         let slot = slot as usize;

@@ -81,6 +81,14 @@ impl Int8Codes {
         self.codes.len() / self.dimensions
     }
 
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
+        self.codes.reserve(additional * self.dimensions);
+        if self.metric == Metric::L2 {
+            self.norms.reserve(additional);
+        }
+    }
+
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
         let slot = slot as usize;

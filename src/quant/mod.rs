@@ -93,6 +93,16 @@ impl Codes {
         }
     }
 
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
+        match self {
+            Codes::Binary(c) => c.reserve(additional),
+            Codes::Int8(c) => c.reserve(additional),
+            Codes::Pq(c) => c.reserve(additional),
+            Codes::FastScan(c) => c.reserve(additional),
+        }
+    }
+
     /// Number of slots encoded.
     pub fn slots(&self) -> usize {
         match self {

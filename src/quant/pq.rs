@@ -160,6 +160,11 @@ impl PqCodes {
         self.codes.len() / self.books.m
     }
 
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
+        self.codes.reserve(additional * self.books.m);
+    }
+
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
         let (slot, m) = (slot as usize, self.books.m);
@@ -252,6 +257,13 @@ impl FastScanCodes {
     /// Number of slots encoded.
     pub fn slots(&self) -> usize {
         self.slots
+    }
+
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
+        let blocks = (self.slots + additional).div_ceil(FASTSCAN_BLOCK);
+        self.blocks
+            .reserve((blocks * self.books.m * 16).saturating_sub(self.blocks.len()));
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).

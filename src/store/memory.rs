@@ -47,6 +47,11 @@ impl VectorStore for MemoryStore {
         }
     }
 
+    fn reserve(&mut self, additional: usize) {
+        self.vectors.reserve(additional * self.dimensions);
+        self.metadata.reserve(additional);
+    }
+
     fn clear(&mut self, slot: u32) {
         let slot = slot as usize;
         self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions].fill(0.0);

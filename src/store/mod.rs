@@ -11,6 +11,8 @@ pub trait VectorStore {
     /// Stores `vector` (exactly `dimensions` values) and `metadata` (a JSON text) in `slot`,
     /// replacing what was there. `slot` is at most the current number of slots.
     fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>);
+    /// Makes room for `additional` more slots.
+    fn reserve(&mut self, additional: usize);
     /// Forgets what `slot` holds.
     fn clear(&mut self, slot: u32);
     /// The original in `slot` (zeros for a cleared slot).

@@ -5,6 +5,8 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "bench")]
+mod bench;
 mod convert;
 mod options;
 

@@ -1,0 +1,125 @@
+// `npm run bench`: times the real .wasm in Node and prints each figure next to the target the
+// issues set, so a change that slows the engine shows at a glance. Medians over repeated
+// runs (these machines are shared and noisy); ratios where a figure is relative.
+//
+//   kernels   GB/s of each kernel, SIMD128 and scalar, next to a plain memory read
+//   scans     median time of one quantized scan with fused top-10 (ScanBench: real Codes::scan)
+//   index     the public Index on 100k vectors (the real data when ../shared/data exists):
+//             add time, memoryBytes, scan-only vs full search with rescoring
+import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const { KernelBench, ScanBench, Index } = require(`${root}pkg/bench/quiver.js`);
+
+const D = 384;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+function time(fn, runs) {
+  for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tier-up, caches
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    ms.push(performance.now() - t);
+  }
+  return median(ms);
+}
+const rows = [];
+function report(name, value, unit, target, ok) {
+  const verdict = target ? (ok ? "meets" : "MISSES") : "";
+  rows.push({ name, value: `${value.toFixed(value < 10 ? 3 : 1)} ${unit}`, target: target ?? "", verdict });
+}
+
+// --- kernels: GB/s over 100k codes of 384 dimensions --------------------------------------
+console.log("kernels (100k codes, 384-d) ...");
+const mem = new KernelBench("memread", false, 100_000, D);
+const memMs = time(() => mem.run(), 50);
+report("memory read baseline (4.8 MB)", mem.bytes / memMs / 1e6, "GB/s");
+for (const kernel of ["hamming", "bitplanes4", "dot_i8", "pq_adc", "fastscan"]) {
+  for (const simd of [true, false]) {
+    const k = new KernelBench(kernel, simd, 100_000, D);
+    const ms = time(() => k.run(), kernel === "dot_i8" || kernel === "pq_adc" ? 15 : 40);
+    report(`kernel ${kernel} ${simd ? "simd128" : "scalar"}`, ms, `ms (${(k.bytes / ms / 1e6).toFixed(1)} GB/s)`);
+    k.free();
+  }
+}
+
+// --- scans with fused top-10 -----------------------------------------------------------------
+const scanTargets = [
+  ["hamming", 100_000, 0.5], ["binary", 100_000, 1.2], ["int8", 100_000, 4],
+  ["pq4", 100_000, 0.6], ["pq8", 100_000, 2], ["hamming", 1_000_000, 5], ["binary", 1_000_000, 12],
+];
+const scanMs = {};
+for (const [q, n, target] of scanTargets) {
+  console.log(`scan ${q} ${n} ...`);
+  const s = new ScanBench(q, n, D);
+  const ms = time(() => s.run(10), n > 100_000 ? 15 : 40);
+  scanMs[`${q}/${n}`] = ms;
+  report(`scan ${q} ${n / 1000}k (top-10)`, ms, "ms", `< ${target} ms`, ms < target);
+  s.free();
+}
+
+// --- the public Index on 100k vectors ------------------------------------------------------------
+function loadVectors(n) {
+  const file = `${root}../shared/data/wordnet.docs.f16`;
+  if (existsSync(file)) {
+    const bits = new Uint16Array(readFileSync(file).buffer.slice(0, n * D * 2));
+    const out = new Float32Array(n * D);
+    for (let i = 0; i < out.length; i++) {
+      const h = bits[i], e = (h >> 10) & 31, m = h & 1023, s = h & 0x8000 ? -1 : 1;
+      out[i] = e === 0 ? s * m * 2 ** -24 : e === 31 ? NaN : s * (1 + m / 1024) * 2 ** (e - 15);
+    }
+    return { data: out, source: "all-MiniLM-L6-v2 WordNet (../shared/data)" };
+  }
+  let seed = 1;
+  const out = new Float32Array(n * D);
+  for (let i = 0; i < out.length; i++) out[i] = ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return { data: out, source: "random (../shared/data not found)" };
+}
+const N = 100_000;
+const { data, source } = loadVectors(N);
+console.log(`index on ${N} vectors: ${source}`);
+const ids = Array.from({ length: N }, (_, i) => `doc-${i}`);
+const originals = N * D * 4;
+for (const quantization of ["binary", "int8", "pq"]) {
+  const index = new Index({ dimensions: D, quantization });
+  const t = performance.now();
+  await index.add(ids, data);
+  const addS = (performance.now() - t) / 1000;
+  const target = quantization === "pq" ? 10 : 2;
+  report(`add 100k ${quantization}${quantization === "pq" ? " (incl. training)" : ""}`, addS, "s", `< ${target} s`, addS < target);
+  const held = index.memoryBytes - originals;
+  report(`memoryBytes 100k ${quantization} minus originals`, held / 1e6, `MB (+ ${(originals / 1e6).toFixed(1)} MB originals)`,
+    quantization === "binary" ? "< 6 MB" : undefined, held < 6e6);
+  if (quantization === "binary") {
+    const queries = data.subarray(0, 64 * D);
+    let i = 0;
+    const q = () => queries.subarray((i % 64) * D, (i++ % 64 + 1) * D);
+    const scanOnly = median(await repeat(() => index.search(q(), { k: 10, oversampling: 1, rescore: false }), 60));
+    const full = median(await repeat(() => index.search(q(), { k: 10 }), 60));
+    report("Index.search binary 100k, scan only (rescore: false)", scanOnly, "ms");
+    report("Index.search binary 100k, default (oversampling 10, rescored)", full, `ms (${(full / scanOnly).toFixed(2)}x scan)`, "< 1.5x scan", full < 1.5 * scanOnly);
+  }
+  await index.close();
+}
+
+async function repeat(fn, runs) {
+  for (let i = 0; i < 3; i++) await fn();
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  return ms;
+}
+
+const width = (k) => Math.max(...rows.map((r) => r[k].length));
+console.log(`\nquiver bench: Node ${process.version}, wasm SIMD tier ${Index.simd}, medians\n`);
+for (const r of rows) {
+  console.log(`${r.name.padEnd(width("name"))}  ${r.value.padStart(width("value"))}  ${r.target.padEnd(width("target"))}  ${r.verdict}`);
+}
+const misses = rows.filter((r) => r.verdict === "MISSES").length;
+console.log(`\n${rows.filter((r) => r.verdict === "meets").length} targets met, ${misses} missed`);

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Serves the demo on 127.0.0.1: www/ at /, the browser build (pkg/web) at /pkg/.
+// Usage: node scripts/serve.mjs [--port N]   (default 8080, or $PORT)
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json",
+  ".svg": "image/svg+xml", ".png": "image/png",
+};
+const mounts = [["/pkg/", join(root, "pkg", "web")], ["/", join(root, "www")]];
+
+/** Starts the server on 127.0.0.1:`port` (0 = any free port); resolves to the http.Server. */
+export function serve(port) {
+  const server = createServer(async (req, res) => {
+  const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));
+  const file = normalize(join(dir, path.slice(prefix.length) || "index.html"));
+  if (!file.startsWith(dir + sep) && file !== dir) {
+    res.writeHead(403).end("forbidden");
+    return;
+  }
+  try {
+    const body = await readFile(file.endsWith(sep) ? join(file, "index.html") : file);
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+    res.end(body);
+  } catch {
+    res.writeHead(404).end("not found");
+  }
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const portArg = process.argv.indexOf("--port");
+  const port = Number(portArg > 0 ? process.argv[portArg + 1] : process.env.PORT ?? 8080);
+  const server = await serve(port);
+  console.log(`quiver demo: http://127.0.0.1:${server.address().port}/`);
+}

@@ -1,0 +1,65 @@
+// The browser build in real headless Chromium (Debian's, driven by playwright-core), served
+// from 127.0.0.1 exactly as `npm start` serves it: the documented `init()` + `Index` path,
+// and the demo page end to end.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { serve } from "../../scripts/serve.mjs";
+
+let server, browser, base;
+
+before(async () => {
+  server = await serve(0);
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test("the README's browser snippet: init() then Index works in a page", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/`); // any page of the origin, for module imports
+  const result = await page.evaluate(async () => {
+    const { default: init, Index } = await import("/pkg/quiver.js");
+    await init();
+    const index = new Index({ dimensions: 384, quantization: "int8" });
+    const n = 2000, d = 384, data = new Float32Array(n * d);
+    for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 43758.5453 % 1;
+    await index.add(Array.from({ length: n }, (_, i) => `v${i}`), data);
+    const hits = await index.search(data.subarray(7 * d, 8 * d), { k: 3 });
+    let error = "";
+    try { await index.search(new Float32Array(3)); } catch (e) { error = e instanceof Error ? e.message : String(e); }
+    return { simd: Index.simd, first: hits[0].id, count: hits.length, error };
+  });
+  assert.deepEqual(result, {
+    simd: "simd128", first: "v7", count: 3,
+    error: "vector 0 has 3 values, but the index has 384 dimensions",
+  });
+  await page.close();
+});
+
+test("the demo page builds an index and reports recall against exact search", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/`);
+  await page.getByText("Engine ready (simd128)").waitFor({ timeout: 30_000 });
+  await page.selectOption("#count", "10000");
+  await page.selectOption("#quantization", "int8");
+  await page.click("#build");
+  await page.getByText("Built a int8 index of 10,000 vectors.").waitFor({ timeout: 60_000 });
+  await page.click("#query");
+  await page.getByText("Ran 50 queries.").waitFor({ timeout: 60_000 });
+  const rows = await page.$$eval("#results tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const recall = Number(rows.find(([name]) => name.startsWith("Recall@10"))[1]);
+  assert.ok(recall >= 0.99, `int8 recall@10 in the demo: ${recall}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,24 @@
+// Every ```js block of README.md runs as a module inside this package (so `import("quiver")`
+// resolves to the built package by self-reference) and must finish without throwing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync, rmSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const readme = readFileSync(`${root}README.md`, "utf8");
+const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+test("README has runnable js examples", () => assert.ok(blocks.length > 0));
+
+blocks.forEach((code, i) => {
+  test(`README js block ${i + 1} runs`, async () => {
+    const file = `${root}.readme-block-${i}.mjs`;
+    writeFileSync(file, code);
+    try {
+      await import(pathToFileURL(file).href);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});
