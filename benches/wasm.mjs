@@ -15,6 +15,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const { KernelBench, ScanBench, Index } = require(`${root}pkg/bench/quiver.js`);
 
 const D = 384;
+// `node benches/wasm.mjs [kernels|scans|index]` runs one section; no argument runs all.
+const only = process.argv[2];
+const runs = (section) => !only || only === section;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function time(fn, runs) {
   for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tier-up, caches
@@ -33,6 +36,7 @@ function report(name, value, unit, target, ok) {
 }
 
 // --- kernels: GB/s over 100k codes of 384 dimensions --------------------------------------
+if (runs("kernels")) {
 console.log("kernels (100k codes, 384-d) ...");
 const mem = new KernelBench("memread", false, 100_000, D);
 const memMs = time(() => mem.run(), 50);
@@ -46,17 +50,17 @@ for (const kernel of ["hamming", "bitplanes4", "dot_i8", "pq_adc", "fastscan"]) 
   }
 }
 
+}
+
 // --- scans with fused top-10 -----------------------------------------------------------------
 const scanTargets = [
   ["hamming", 100_000, 0.5], ["binary", 100_000, 1.2], ["int8", 100_000, 4],
   ["pq4", 100_000, 0.6], ["pq8", 100_000, 2], ["hamming", 1_000_000, 5], ["binary", 1_000_000, 12],
 ];
-const scanMs = {};
-for (const [q, n, target] of scanTargets) {
+for (const [q, n, target] of runs("scans") ? scanTargets : []) {
   console.log(`scan ${q} ${n} ...`);
   const s = new ScanBench(q, n, D);
   const ms = time(() => s.run(10), n > 100_000 ? 15 : 40);
-  scanMs[`${q}/${n}`] = ms;
   report(`scan ${q} ${n / 1000}k (top-10)`, ms, "ms", `< ${target} ms`, ms < target);
   s.free();
 }
@@ -79,11 +83,11 @@ function loadVectors(n) {
   return { data: out, source: "random (../shared/data not found)" };
 }
 const N = 100_000;
-const { data, source } = loadVectors(N);
-console.log(`index on ${N} vectors: ${source}`);
+const { data, source } = runs("index") ? loadVectors(N) : {};
+if (source) console.log(`index on ${N} vectors: ${source}`);
 const ids = Array.from({ length: N }, (_, i) => `doc-${i}`);
 const originals = N * D * 4;
-for (const quantization of ["binary", "int8", "pq"]) {
+for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
   const index = new Index({ dimensions: D, quantization });
   const t = performance.now();
   await index.add(ids, data);

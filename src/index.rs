@@ -498,7 +498,7 @@ fn write_params(w: &mut Writer, p: &IndexParams) {
             w.u8(u8::from(centered));
             w.u8(match query {
                 BinaryQuery::Hamming => 1,
-                BinaryQuery::Bits4 => 4,
+                BinaryQuery::Asymmetric => 2,
             });
         }
         Quantization::Pq {
@@ -535,10 +535,10 @@ fn read_params(r: &mut Reader) -> Result<IndexParams> {
         },
         2 => {
             let centered = r.u8("binary centered")? == 1;
-            let query = match r.u8("binary query")? {
+            let query = match r.u8("binary query mode")? {
                 1 => BinaryQuery::Hamming,
-                4 => BinaryQuery::Bits4,
-                other => return Err(r.corrupt(format!("binary query bits {other} is unknown"))),
+                2 => BinaryQuery::Asymmetric,
+                other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
             };
             Quantization::Binary { centered, query }
         }

@@ -54,9 +54,9 @@ impl Metric {
 pub enum BinaryQuery {
     /// Symmetric: the query is reduced to sign bits too; ranking by Hamming distance.
     Hamming,
-    /// Asymmetric (default): the query keeps 4 bits per dimension, scored against the data
-    /// bits with AND + popcount per bit plane (as RaBitQ does).
-    Bits4,
+    /// Asymmetric (default): the query keeps full precision, folded into a u8 table of
+    /// partial inner products per group of 4 dimensions (RaBitQ's FastScan variant).
+    Asymmetric,
 }
 
 /// The code each vector is stored as in wasm memory.
@@ -104,10 +104,10 @@ impl Quantization {
     pub const INT8_DEFAULT: Quantization = Quantization::Int8 { quantile: 0.999 };
 
     /// Default binary parameters: not centred (centring did not change recall on
-    /// all-MiniLM-L6-v2), asymmetric 4-bit queries.
+    /// all-MiniLM-L6-v2), asymmetric queries.
     pub const BINARY_DEFAULT: Quantization = Quantization::Binary {
         centered: false,
-        query: BinaryQuery::Bits4,
+        query: BinaryQuery::Asymmetric,
     };
 
     /// Default PQ parameters for `dimensions`: 8-bit codes, sub-vectors of 8 dimensions

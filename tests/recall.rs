@@ -115,7 +115,7 @@ fn binary_meets_its_recall_targets() {
     let default = Quantization::BINARY_DEFAULT.default_oversampling();
     let rows = report(
         &data,
-        "binary (4-bit query)",
+        "binary (asymmetric)",
         Quantization::BINARY_DEFAULT,
         &[2.0, 4.0, 6.0, 8.0, default],
     );
@@ -136,7 +136,7 @@ fn binary_meets_its_recall_targets() {
     );
     let centred = Quantization::Binary {
         centered: true,
-        query: BinaryQuery::Bits4,
+        query: BinaryQuery::Asymmetric,
     };
     report(&data, "binary centred", centred, &[4.0]);
 }

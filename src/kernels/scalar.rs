@@ -181,8 +181,8 @@ pub const FASTSCAN_BLOCK: usize = 32;
 /// `lut` layout: `[m][16]` u8 (quantised distances). `blocks` layout: `[block][m][16]` bytes,
 /// where byte `i` of subspace `m` in a block holds the code of vector `i` in its low nibble
 /// and the code of vector `i + 16` in its high nibble. `out[32·b + v]` receives
-/// `Σ_m lut[m][code(v, m)]` for vector `v` of block `b`. With `m ≤ 257` the u16 sums
-/// cannot overflow (257 × 255 = 65535).
+/// `Σ_m lut[m][code(v, m)]` for vector `v` of block `b`. The caller keeps
+/// `Σ_m max(lut[m]) ≤ 65535`, so the u16 sums cannot overflow.
 pub fn fastscan_u4_scalar(lut: &[u8], blocks: &[u8], out: &mut [u16]) {
     let m = lut.len() / 16;
     let block_bytes = m * 16;

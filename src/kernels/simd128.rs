@@ -349,7 +349,7 @@ pub fn pq_adc_batch_simd128(lut: &[f32], codes: &[u8], out: &mut [f32]) {
 
 /// PQ 4-bit fast-scan: each subspace's 16-entry u8 table sits in one register and is looked
 /// up for 16 vectors at once with `i8x16.swizzle`. See [`scalar::fastscan_u4_scalar`] for
-/// the layouts; with at most 257 subspaces the u16 sums cannot overflow.
+/// the layouts and the u16 bound.
 pub fn fastscan_u4_simd128(lut: &[u8], blocks: &[u8], out: &mut [u16]) {
     let m = lut.len() / 16;
     let block_bytes = m * 16;

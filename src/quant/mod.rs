@@ -2,6 +2,7 @@
 //! prepares queries (lookup tables, bit planes, int8 query) once per search.
 
 pub mod binary;
+pub mod fastscan;
 pub mod int8;
 pub mod kmeans;
 pub mod pq;

@@ -11,12 +11,13 @@
 //! costs the same as fitting 10k.
 
 use crate::error::Result;
-use crate::kernels::{self, FASTSCAN_BLOCK};
+use crate::kernels;
 use crate::params::Metric;
 use crate::persist::{Reader, Writer};
 use crate::rng::Rng;
 use crate::search::topk::TopK;
 
+use super::fastscan::{Blocks, Table};
 use super::{SCAN_CHUNK, kmeans};
 
 /// Most vectors k-means sees. 8,192 gives 32 points per centroid at 256 centroids, close
@@ -226,21 +227,7 @@ impl PqCodes {
 pub struct FastScanCodes {
     metric: Metric,
     books: Codebooks,
-    /// Number of slots encoded (the last block may be partly empty).
-    slots: usize,
-    /// Layout `[block][m][16]`: byte `i` of subspace `m` holds vector `i` of the block in its
-    /// low nibble and vector `i + 16` in its high nibble.
-    blocks: Vec<u8>,
-}
-
-/// A fast-scan query: u8 tables and how to undo their quantisation.
-pub struct FastScanQuery {
-    /// `[m][16]`: `round((cost − bias_m)·scale)` where cost is lower-is-better.
-    table: Vec<u8>,
-    /// `1 / scale` (0 when every cost is equal).
-    inverse_scale: f32,
-    /// `Σ bias_m`.
-    bias: f32,
+    blocks: Blocks,
 }
 
 impl FastScanCodes {
@@ -249,120 +236,68 @@ impl FastScanCodes {
         FastScanCodes {
             metric,
             books: Codebooks::train(sample, dimensions, m, 16, rng),
-            slots: 0,
-            blocks: Vec::new(),
+            blocks: Blocks::new(m),
         }
     }
 
     /// Number of slots encoded.
     pub fn slots(&self) -> usize {
-        self.slots
+        self.blocks.slots()
     }
 
     /// Makes room for `additional` more slots.
     pub fn reserve(&mut self, additional: usize) {
-        let blocks = (self.slots + additional).div_ceil(FASTSCAN_BLOCK);
-        self.blocks
-            .reserve((blocks * self.books.m * 16).saturating_sub(self.blocks.len()));
+        self.blocks.reserve(additional);
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
-        let (slot, m) = (slot as usize, self.books.m);
-        if slot == self.slots {
-            self.slots += 1;
-            self.blocks
-                .resize(self.slots.div_ceil(FASTSCAN_BLOCK) * m * 16, 0);
-        }
-        let mut codes = vec![0u8; m];
+        let mut codes = vec![0u8; self.books.m];
         self.books.encode(x, &mut codes);
-        let (block, lane) = (slot / FASTSCAN_BLOCK, slot % FASTSCAN_BLOCK);
-        let (byte, shift) = (lane % 16, 4 * (lane / 16));
-        for (sub, &code) in codes.iter().enumerate() {
-            let at = &mut self.blocks[(block * m + sub) * 16 + byte];
-            *at = (*at & !(0x0f << shift)) | (code << shift);
-        }
+        self.blocks.set(slot as usize, &codes);
     }
 
-    /// Quantises the query's table to u8 with one scale for all subspaces (the sums must
-    /// share a unit) and a bias per subspace (faiss's scheme).
-    pub fn prepare(&self, q: &[f32]) -> FastScanQuery {
-        // The table holds higher-is-better keys; fast-scan accumulates lower-is-better costs.
+    /// The query's u8 table. Costs are the negated keys (lower is better).
+    pub fn prepare(&self, q: &[f32]) -> Table {
         let costs: Vec<f32> = self
             .books
             .table(q, self.metric)
             .iter()
             .map(|k| -k)
             .collect();
-        let mut biases = Vec::with_capacity(self.books.m);
-        let mut widest = 0.0f32;
-        for sub in costs.chunks_exact(16) {
-            let lo = sub.iter().copied().fold(f32::INFINITY, f32::min);
-            let hi = sub.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            biases.push(lo);
-            widest = widest.max(hi - lo);
-        }
-        let scale = if widest > 0.0 { 255.0 / widest } else { 0.0 };
-        let table = costs
-            .chunks_exact(16)
-            .zip(&biases)
-            .flat_map(|(sub, &bias)| {
-                sub.iter()
-                    .map(move |&c| ((c - bias) * scale).round().clamp(0.0, 255.0) as u8)
-            })
-            .collect();
-        FastScanQuery {
-            table,
-            inverse_scale: if scale > 0.0 { 1.0 / scale } else { 0.0 },
-            bias: biases.iter().sum(),
-        }
+        Table::quantize(&costs)
     }
 
-    /// Scans every slot, offering the live ones to `top`.
-    pub fn scan(&self, q: &FastScanQuery, live: &[bool], top: &mut TopK) {
-        let mut sums = [0u16; SCAN_CHUNK];
-        let block_bytes = self.books.m * 16;
-        let blocks_per_chunk = SCAN_CHUNK / FASTSCAN_BLOCK;
-        for (chunk_index, blocks) in self
-            .blocks
-            .chunks(blocks_per_chunk * block_bytes)
-            .enumerate()
-        {
-            let count = blocks.len() / block_bytes * FASTSCAN_BLOCK;
-            kernels::fastscan_u4(&q.table, blocks, &mut sums[..count]);
-            let base = chunk_index * SCAN_CHUNK;
-            let valid = count.min(self.slots.saturating_sub(base));
-            for (i, &sum) in sums[..valid].iter().enumerate() {
-                let key = -(f32::from(sum) * q.inverse_scale + q.bias);
-                if key >= top.floor() && live[base + i] {
-                    top.push(key, (base + i) as u32);
-                }
-            }
-        }
+    /// Scans every slot, offering the live ones to `top`. The key is `−cost`, so the top-k
+    /// floor bounds the admissible sum directly.
+    pub fn scan(&self, table: &Table, live: &[bool], top: &mut TopK) {
+        self.blocks.scan(
+            table,
+            live,
+            top,
+            |top| table.sum_limit(-top.floor()),
+            |_, sum| -(f32::from(sum) * table.unit + table.bias),
+        );
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.blocks.capacity() + self.books.memory_bytes()
+        self.blocks.memory_bytes() + self.books.memory_bytes()
     }
 
     /// Serialises the codebooks and the blocks.
     pub fn write(&self, w: &mut Writer) {
         self.books.write(w);
-        w.bytes(&self.blocks);
+        self.blocks.write(w);
     }
 
     /// Reads what [`FastScanCodes::write`] wrote, for an index of `slots` slots.
     pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
         let books = Codebooks::read(r, dimensions, 4)?;
-        let blocks = r.bytes("pq fast-scan blocks")?;
-        if blocks.len() != slots.div_ceil(FASTSCAN_BLOCK) * books.m * 16 {
-            return Err(r.corrupt("pq fast-scan block count differs from the slot count".into()));
-        }
+        let blocks = Blocks::read(r, books.m, slots)?;
         Ok(FastScanCodes {
             metric,
             books,
-            slots,
             blocks,
         })
     }

@@ -34,8 +34,9 @@ export interface IndexOptions {
   /** `subspaces` must divide `dimensions` (default: dimensions / 8 for 8 bits, / 4 for 4 bits).
    * `bits` 8 (256 centroids) or 4 (16 centroids, fast-scan). `seed` fixes k-means++. */
   pq?: { subspaces?: number; bits?: 4 | 8; seed?: number };
-  /** `centered` takes signs of x − mean; `queryBits` 4 (asymmetric, default) or 1 (Hamming). */
-  binary?: { centered?: boolean; queryBits?: 1 | 4 };
+  /** `centered` takes signs of x − mean; `query` "asymmetric" (default: the query keeps full
+   * precision) or "hamming" (the query is reduced to sign bits too). */
+  binary?: { centered?: boolean; query?: "asymmetric" | "hamming" };
 }
 
 export interface SearchOptions {

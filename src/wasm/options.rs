@@ -35,7 +35,7 @@ struct PqJs {
 #[serde(rename_all = "camelCase")]
 struct BinaryJs {
     centered: Option<bool>,
-    query_bits: Option<f64>,
+    query: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,7 +112,7 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
     }
     check_section(&options, "int8", &["quantile"])?;
     check_section(&options, "pq", &["subspaces", "bits", "seed"])?;
-    check_section(&options, "binary", &["centered", "queryBits"])?;
+    check_section(&options, "binary", &["centered", "query"])?;
     let o: IndexOptionsJs = parse(
         options,
         "Index options",
@@ -149,14 +149,14 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
         "binary" => {
             let b = o.binary.unwrap_or(BinaryJs {
                 centered: None,
-                query_bits: None,
+                query: None,
             });
-            let query = match b.query_bits {
-                None | Some(4.0) => BinaryQuery::Bits4,
-                Some(1.0) => BinaryQuery::Hamming,
+            let query = match b.query.as_deref() {
+                None | Some("asymmetric") => BinaryQuery::Asymmetric,
+                Some("hamming") => BinaryQuery::Hamming,
                 Some(other) => {
                     return Err(JsError::new(&format!(
-                        "invalid option `binary.queryBits`: got {other}; expected 1 (Hamming) or 4 (asymmetric)"
+                        "invalid option `binary.query`: got {other:?}; expected \"asymmetric\" or \"hamming\""
                     )));
                 }
             };

@@ -152,7 +152,7 @@ test("bad options throw a clear Error from the constructor", () => {
   throws({ dimensions: 8, quantization: "int8", int8: { quantile: 2 } }, "`int8.quantile`: got 2");
   throws({ dimensions: 8, quantization: "int8", int8: { quantlie: 0.9 } }, "unknown option `quantlie`");
   throws({ dimensions: 8, quantization: "binary", pq: { subspaces: 2 } }, 'applies to quantization "pq", but quantization is "binary"');
-  throws({ dimensions: 8, binary: { queryBits: 2 } }, "`binary.queryBits`: got 2; expected 1 (Hamming) or 4");
+  throws({ dimensions: 8, binary: { query: "exact" } }, '`binary.query`: got "exact"; expected "asymmetric" or "hamming"');
   throws({ dimensions: 8, metrc: "l2" }, "unknown option `metrc`");
 });
 
