@@ -64,6 +64,17 @@ pub struct Hit<'a> {
     pub metadata: Option<&'a str>,
 }
 
+/// Where an index's memory goes, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUsage {
+    /// Codes and the fitted quantizer (means, bounds, codebooks).
+    pub codes: usize,
+    /// The id map and slot bookkeeping.
+    pub ids: usize,
+    /// Originals and metadata kept by the in-memory store.
+    pub store: usize,
+}
+
 /// A vector index.
 #[derive(Debug, Clone)]
 pub struct Index {
@@ -330,15 +341,17 @@ impl Index {
 
     /// Bytes the index holds: codes, ids, slot bookkeeping and the in-memory originals.
     pub fn memory_bytes(&self) -> usize {
-        self.codes_memory_bytes() + self.store.memory_bytes()
+        let usage = self.memory_usage();
+        usage.codes + usage.ids + usage.store
     }
 
-    /// Bytes of everything but the originals (codes, quantizer, ids, slot bookkeeping).
-    pub fn codes_memory_bytes(&self) -> usize {
-        self.codes.as_ref().map_or(0, Codes::memory_bytes)
-            + self.ids.memory_bytes()
-            + self.live.capacity()
-            + self.free.capacity() * 4
+    /// [`Index::memory_bytes`] by part.
+    pub fn memory_usage(&self) -> MemoryUsage {
+        MemoryUsage {
+            codes: self.codes.as_ref().map_or(0, Codes::memory_bytes),
+            ids: self.ids.memory_bytes() + self.live.capacity() + self.free.capacity() * 4,
+            store: self.store.memory_bytes(),
+        }
     }
 
     /// Serialises the whole index (see [`crate::persist`] for the frame).

@@ -280,6 +280,38 @@ fn proptest_pq_kernels_match_the_reference() {
         .unwrap();
 }
 
+#[test]
+fn argmin_returns_the_first_minimum_at_awkward_lengths() {
+    for &n in AWKWARD {
+        let values: Vec<f32> = floats(n as u64 + 3, n)
+            .iter()
+            .map(|v| (v * 4.0).round())
+            .collect();
+        let want = values
+            .iter()
+            .enumerate()
+            .fold(0, |best, (i, &v)| if v < values[best] { i } else { best });
+        assert_eq!(kernels::argmin_f32(&values), want, "n={n} {values:?}");
+        // All equal: the first index wins in every lane merge.
+        assert_eq!(kernels::argmin_f32(&vec![1.5; n]), 0, "ties n={n}");
+    }
+}
+
+#[test]
+fn proptest_argmin_matches_the_reference() {
+    // Few distinct values, so ties across lanes and the tail are common.
+    let strategy = proptest::collection::vec((-4i8..4).prop_map(f32::from), 1..300);
+    runner()
+        .run(&strategy, |values| {
+            prop_assert_eq!(
+                kernels::argmin_f32(&values),
+                scalar::argmin_f32_scalar(&values)
+            );
+            Ok(())
+        })
+        .unwrap();
+}
+
 /// A `RUSTFLAGS` variable silently replaces the `+simd128` of `.cargo/config.toml`; this
 /// fails the wasm test run if the build lost SIMD.
 #[cfg(target_arch = "wasm32")]

@@ -99,6 +99,13 @@ pub fn bitplanes4_batch(planes: &[u8], codes: &[u8], weighted: &mut [u32], pop: 
     )
 }
 
+/// Index of the first minimum of `values` (non-empty, no NaN).
+#[inline]
+pub fn argmin_f32(values: &[f32]) -> usize {
+    assert!(!values.is_empty(), "argmin_f32: no values");
+    dispatch!(argmin_f32_simd128, argmin_f32_scalar(values))
+}
+
 /// PQ asymmetric distance over 8-bit codes; `lut` is `[m][256]`.
 #[inline]
 pub fn pq_adc_batch(lut: &[f32], codes: &[u8], out: &mut [f32]) {

@@ -202,3 +202,15 @@ pub fn fastscan_u4_scalar(lut: &[u8], blocks: &[u8], out: &mut [u16]) {
         }
     }
 }
+
+/// Index of the first minimum of `values` (non-empty, no NaN): the nearest centroid once
+/// `values` holds distances.
+pub fn argmin_f32_scalar(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v < values[best] {
+            best = i;
+        }
+    }
+    best
+}

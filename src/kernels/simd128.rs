@@ -382,3 +382,57 @@ pub fn fastscan_u4_simd128(lut: &[u8], blocks: &[u8], out: &mut [u16]) {
         }
     }
 }
+
+/// Index of the first minimum, four lanes at a time: each lane keeps its own first minimum
+/// (strict `<`), then the lanes are merged by value and, on ties, by the lower index, so the
+/// result equals [`scalar::argmin_f32_scalar`].
+pub fn argmin_f32_simd128(values: &[f32]) -> usize {
+    debug_assert!(!values.is_empty());
+    let mut quads = values.chunks_exact(4);
+    let Some(first) = quads.next() else {
+        return scalar::argmin_f32_scalar(values);
+    };
+    let mut best_f32x4 = load_f32x4(first.try_into().expect("4 floats"));
+    let mut best_i32x4 = i32x4(0, 1, 2, 3);
+    let mut index_i32x4 = i32x4(4, 5, 6, 7);
+    let step = i32x4_splat(4);
+    for quad in &mut quads {
+        let v = load_f32x4(quad.try_into().expect("4 floats"));
+        let smaller = f32x4_lt(v, best_f32x4);
+        best_f32x4 = v128_bitselect(v, best_f32x4, smaller);
+        best_i32x4 = v128_bitselect(index_i32x4, best_i32x4, smaller);
+        index_i32x4 = i32x4_add(index_i32x4, step);
+    }
+    let lanes = [
+        (
+            f32x4_extract_lane::<0>(best_f32x4),
+            i32x4_extract_lane::<0>(best_i32x4),
+        ),
+        (
+            f32x4_extract_lane::<1>(best_f32x4),
+            i32x4_extract_lane::<1>(best_i32x4),
+        ),
+        (
+            f32x4_extract_lane::<2>(best_f32x4),
+            i32x4_extract_lane::<2>(best_i32x4),
+        ),
+        (
+            f32x4_extract_lane::<3>(best_f32x4),
+            i32x4_extract_lane::<3>(best_i32x4),
+        ),
+    ];
+    let (mut value, mut best) = lanes[0];
+    for &(v, i) in &lanes[1..] {
+        if v < value || (v == value && i < best) {
+            (value, best) = (v, i);
+        }
+    }
+    let mut best = best as usize;
+    let tail = values.len() - quads.remainder().len();
+    for (i, &v) in quads.remainder().iter().enumerate() {
+        if v < values[best] {
+            best = tail + i;
+        }
+    }
+    best
+}

@@ -71,13 +71,7 @@ pub fn nearest(x: &[f32], transposed: &[f32], norms: &[f32], distances: &mut [f3
             *d += scaled * c;
         }
     }
-    let mut best = 0;
-    for (c, &d) in distances.iter().enumerate() {
-        if d < distances[best] {
-            best = c;
-        }
-    }
-    best as u32
+    crate::kernels::argmin_f32(distances) as u32
 }
 
 /// `[k][dim]` → `[dim][k]`, and the squared norms.

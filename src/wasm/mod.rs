@@ -241,6 +241,18 @@ impl JsIndex {
         f64::from(buffer.byte_length())
     }
 
+    /// `[codes, ids, store]` bytes (benchmark builds only).
+    #[cfg(feature = "bench")]
+    #[wasm_bindgen(js_name = memoryUsage)]
+    pub fn memory_usage(&self) -> Result<Vec<f64>, JsError> {
+        let usage = self.index()?.memory_usage();
+        Ok(vec![
+            usage.codes as f64,
+            usage.ids as f64,
+            usage.store as f64,
+        ])
+    }
+
     /// The SIMD tier this module runs: "simd128".
     #[wasm_bindgen(getter)]
     pub fn simd() -> String {
