@@ -369,9 +369,7 @@ impl Index {
             match self.ids.id(slot) {
                 Some(id) => {
                     w.u16(id.len() as u16);
-                    for &b in id.as_bytes() {
-                        w.u8(b);
-                    }
+                    w.raw(id.as_bytes());
                 }
                 None => w.u16(u16::MAX),
             }
@@ -403,13 +401,9 @@ impl Index {
         let slots = r.u32("slot count")? as usize;
         let mut index = Index::new(params);
         // Each slot takes at least 2 bytes of ids: reject absurd counts before allocating.
-        r.raw(0, "ids").and_then(|_| {
-            if slots.saturating_mul(2) > bytes.len() {
-                Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())))
-            } else {
-                Ok(())
-            }
-        })?;
+        if slots.saturating_mul(2) > bytes.len() {
+            return Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())));
+        }
         index.live.reserve(slots);
         for slot in 0..slots as u32 {
             let len = r.u16("id length")?;

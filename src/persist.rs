@@ -55,6 +55,10 @@ impl Writer {
             self.buf.extend_from_slice(&v.to_le_bytes());
         }
     }
+    /// Bytes with no length (the reader must know it).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
     /// A u32 length, then the bytes.
     pub fn bytes(&mut self, bytes: &[u8]) {
         self.u32(bytes.len() as u32);

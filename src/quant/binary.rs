@@ -43,6 +43,8 @@ pub struct BinaryCodes {
     aux: Vec<f32>,
     aux_stride: usize,
     has_factor: bool,
+    /// Reused by `set` for one vector's sign groups (not part of the index's state).
+    scratch: Vec<u8>,
 }
 
 /// A query prepared for one scan.
@@ -104,6 +106,7 @@ impl BinaryCodes {
             aux: Vec::new(),
             aux_stride: usize::from(has_factor) + usize::from(metric == Metric::L2),
             has_factor,
+            scratch: Vec::new(),
         }
     }
 
@@ -121,12 +124,14 @@ impl BinaryCodes {
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
         let slot = slot as usize;
-        let mut groups = vec![0u8; self.dimensions.div_ceil(4)];
+        let mut groups = core::mem::take(&mut self.scratch);
+        groups.resize(self.dimensions.div_ceil(4), 0);
         let (factor, _) = sign_groups(&self.center, x, &mut groups);
         if slot == self.slots() {
             self.aux.resize((slot + 1) * self.aux_stride, 0.0);
         }
         self.blocks.set(slot, &groups);
+        self.scratch = groups;
         let aux = &mut self.aux[slot * self.aux_stride..(slot + 1) * self.aux_stride];
         let mut next = 0;
         if self.has_factor {
@@ -231,7 +236,9 @@ impl BinaryCodes {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.blocks.memory_bytes() + 4 * (self.aux.capacity() + self.center.capacity())
+        self.blocks.memory_bytes()
+            + 4 * (self.aux.capacity() + self.center.capacity())
+            + self.scratch.capacity()
     }
 
     /// Serialises the fitted state and the codes.
@@ -275,6 +282,7 @@ impl BinaryCodes {
             aux,
             aux_stride,
             has_factor,
+            scratch: Vec::new(),
         })
     }
 }

@@ -84,14 +84,16 @@ impl Codebooks {
 
     /// Writes the nearest centroid of each sub-vector of `x` into `codes` (`m` entries).
     pub fn encode(&self, x: &[f32], codes: &mut [u8]) {
-        let mut distances = vec![0.0f32; self.k];
+        // k is 16 or 256: distances fit on the stack.
+        let mut distances = [0.0f32; 256];
+        let distances = &mut distances[..self.k];
         let block = self.k * self.dsub;
         for (sub, code) in codes.iter_mut().enumerate() {
             *code = kmeans::nearest(
                 &x[sub * self.dsub..(sub + 1) * self.dsub],
                 &self.transposed[sub * block..(sub + 1) * block],
                 &self.norms[sub * self.k..(sub + 1) * self.k],
-                &mut distances,
+                distances,
             ) as u8;
         }
     }
@@ -252,9 +254,11 @@ impl FastScanCodes {
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
-        let mut codes = vec![0u8; self.books.m];
-        self.books.encode(x, &mut codes);
-        self.blocks.set(slot as usize, &codes);
+        // 4-bit PQ has at most 256 subspaces (IndexParams checks it).
+        let mut codes = [0u8; 256];
+        let codes = &mut codes[..self.books.m];
+        self.books.encode(x, codes);
+        self.blocks.set(slot as usize, codes);
     }
 
     /// The query's u8 table. Costs are the negated keys (lower is better).
