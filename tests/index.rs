@@ -155,7 +155,7 @@ fn every_quantization_finds_the_query_itself_and_rescoring_restores_exact_order(
 
 #[test]
 fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
-    let d = 8;
+    let d = 64;
     let mut rng = TestRng(5);
     let data = rng.clustered(400, d);
     let mut index =
@@ -201,8 +201,10 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
     assert_eq!(index.params().dimensions, d);
     // Cycles of deleting 200 and adding 200 new ids reuse slots: memory reaches a plateau
     // (id bytes are compacted when half is garbage) instead of growing with every cycle.
+    // A slot leak would add about 200 × 300 bytes a cycle, 5 MB over 80 cycles; the noise
+    // of id-buffer compaction against Vec doubling is at most a few KB on about 180 KB.
     let mut peaks = [0usize; 2];
-    for cycle in 0..30 {
+    for cycle in 0..100 {
         let old: Vec<String> = index
             .search(&data[..d], &exact(200))
             .unwrap()
@@ -213,13 +215,11 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
         let new: Vec<String> = (0..200).map(|i| format!("c{cycle:03}-{i:03}")).collect();
         index.add(&new, &data[200 * d..400 * d], None).unwrap();
         assert_eq!(index.len(), 400);
-        let half = usize::from(cycle >= 10);
+        let half = usize::from(cycle >= 20);
         peaks[half] = peaks[half].max(index.memory_bytes());
     }
-    // Growth per cycle would add about 200 bytes × 20 cycles = 4 KB; 1% (≈ 440 bytes) is the
-    // noise of Vec capacities doubling and of v7's metadata coming and going.
     assert!(
-        peaks[1] <= peaks[0] + peaks[0] / 100,
+        peaks[1] <= peaks[0] + peaks[0] / 4,
         "memory kept growing: {peaks:?} (before {bytes_before})"
     );
 }
