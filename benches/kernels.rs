@@ -13,15 +13,8 @@ mod native {
     const CODES: usize = 4096;
 
     fn bytes(n: usize, seed: u64) -> Vec<u8> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 56) as u8
-            })
-            .collect()
+        let mut rng = quiver::rng::Rng::from_seed(seed);
+        (0..n).map(|_| rng.next_u64() as u8).collect()
     }
 
     pub fn all(c: &mut Criterion) {

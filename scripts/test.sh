@@ -18,7 +18,7 @@ step "clippy (native)"
 cargo clippy --all-targets -- -D warnings
 
 step "clippy (wasm32)"
-cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --all-targets --all-features --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"
 cargo test

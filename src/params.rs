@@ -112,7 +112,7 @@ impl Quantization {
 
     /// Default PQ parameters for `dimensions`: 8-bit codes, sub-vectors of 8 dimensions
     /// (or the nearest larger width that divides `dimensions`).
-    pub fn pq_default(dimensions: usize, bits: u8) -> Quantization {
+    pub fn pq_default(dimensions: usize, bits: u8, seed: Option<u64>) -> Quantization {
         let width = if bits == 4 { 4 } else { 8 };
         let width = (width..=dimensions)
             .find(|w| dimensions % w == 0)
@@ -120,7 +120,7 @@ impl Quantization {
         Quantization::Pq {
             subspaces: dimensions / width,
             bits,
-            seed: None,
+            seed,
         }
     }
 

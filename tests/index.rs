@@ -34,6 +34,12 @@ fn ids(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| format!("v{i}")).collect()
 }
 
+/// Asserts that `result` failed with a message containing `says`.
+fn assert_error<T: std::fmt::Debug>(result: Result<T, Error>, says: &str) {
+    let message = result.expect_err(says).to_string();
+    assert!(message.contains(says), "{message:?} does not say {says:?}");
+}
+
 fn exact(k: usize) -> SearchOptions {
     SearchOptions {
         k,
@@ -66,7 +72,7 @@ fn brute_force(vectors: &[f32], d: usize, q: &[f32], metric: Metric, k: usize) -
 #[test]
 fn exact_search_equals_brute_force_for_every_metric() {
     let d = 33;
-    let mut rng = TestRng(3);
+    let mut rng = TestRng::new(3);
     let data = rng.clustered(500, d);
     for metric in [Metric::Cosine, Metric::Dot, Metric::L2] {
         let mut index =
@@ -111,7 +117,7 @@ fn l2_scores_are_distances_and_sorted_ascending() {
 #[test]
 fn every_quantization_finds_the_query_itself_and_rescoring_restores_exact_order() {
     let d = 64;
-    let mut rng = TestRng(11);
+    let mut rng = TestRng::new(11);
     let data = rng.clustered(5000, d);
     for quantization in ALL_QUANTIZATIONS {
         for metric in [Metric::Cosine, Metric::Dot, Metric::L2] {
@@ -156,7 +162,7 @@ fn every_quantization_finds_the_query_itself_and_rescoring_restores_exact_order(
 #[test]
 fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
     let d = 64;
-    let mut rng = TestRng(5);
+    let mut rng = TestRng::new(5);
     let data = rng.clustered(400, d);
     let mut index =
         Index::new(IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap());
@@ -227,7 +233,7 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
 #[test]
 fn grows_from_zero_one_vector_at_a_time() {
     let d = 16;
-    let mut rng = TestRng(9);
+    let mut rng = TestRng::new(9);
     let data = rng.clustered(5000, d);
     for quantization in ALL_QUANTIZATIONS {
         let mut index = Index::new(IndexParams::new(d, Metric::Cosine, quantization).unwrap());
@@ -265,7 +271,7 @@ fn bad_input_is_rejected_with_a_clear_error_and_changes_nothing() {
     let d = 4;
     let mut index =
         Index::new(IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap());
-    let mut rng = TestRng(1);
+    let mut rng = TestRng::new(1);
     index
         .add(&ids(0..300), &rng.clustered(300, d), None)
         .unwrap();
@@ -300,11 +306,7 @@ fn bad_input_is_rejected_with_a_clear_error_and_changes_nothing() {
         ),
     ];
     for (result, expected) in cases {
-        let message = result.expect_err(expected).to_string();
-        assert!(
-            message.contains(expected),
-            "{message:?} does not say {expected:?}"
-        );
+        assert_error(result, expected);
     }
     // The same calls on the index itself: all fail, and nothing changed.
     assert!(
@@ -358,11 +360,7 @@ fn bad_input_is_rejected_with_a_clear_error_and_changes_nothing() {
         ),
     ];
     for (result, expected) in search_errors {
-        let message = result.expect_err(expected).to_string();
-        assert!(
-            message.contains(expected),
-            "{message:?} does not say {expected:?}"
-        );
+        assert_error(result, expected);
     }
     assert_eq!(
         index.to_bytes(),
@@ -408,11 +406,7 @@ fn invalid_parameters_are_rejected() {
         ),
     ];
     for (result, expected) in cases {
-        let message = result.expect_err(expected).to_string();
-        assert!(
-            message.contains(expected),
-            "{message:?} does not say {expected:?}"
-        );
+        assert_error(result, expected);
     }
     assert!(
         Metric::parse("manhattan")
@@ -425,7 +419,7 @@ fn invalid_parameters_are_rejected() {
 #[test]
 fn bytes_round_trip_answers_exactly_as_before() {
     let d = 32;
-    let mut rng = TestRng(21);
+    let mut rng = TestRng::new(21);
     let data = rng.clustered(2500, d);
     for quantization in ALL_QUANTIZATIONS {
         for metric in [Metric::Cosine, Metric::L2] {
@@ -472,13 +466,10 @@ fn damaged_bytes_are_rejected_never_misread() {
     let mut index =
         Index::new(IndexParams::new(d, Metric::Cosine, Quantization::INT8_DEFAULT).unwrap());
     index
-        .add(&ids(0..300), &TestRng(2).clustered(300, d), None)
+        .add(&ids(0..300), &TestRng::new(2).clustered(300, d), None)
         .unwrap();
     let bytes = index.to_bytes();
-    let expect = |b: &[u8], says: &str| {
-        let message = Index::from_bytes(b).expect_err(says).to_string();
-        assert!(message.contains(says), "{message:?} does not say {says:?}");
-    };
+    let expect = |b: &[u8], says: &str| assert_error(Index::from_bytes(b), says);
     expect(&bytes[..bytes.len() - 1], "truncated");
     expect(&bytes[..10], "truncated");
     expect(b"hello world, not an index", "not a quiver index");

@@ -24,15 +24,8 @@ fn runner() -> TestRunner {
 }
 
 fn bytes(seed: u64, n: usize) -> Vec<u8> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 56) as u8
-        })
-        .collect()
+    let mut rng = quiver::rng::Rng::from_seed(seed);
+    (0..n).map(|_| rng.next_u64() as u8).collect()
 }
 
 fn floats(seed: u64, n: usize) -> Vec<f32> {

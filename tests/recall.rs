@@ -175,32 +175,13 @@ fn pq_meets_its_recall_targets() {
     let Some(data) = common::real_data("pq_meets_its_recall_targets") else {
         return;
     };
-    let pq8 = match Quantization::pq_default(384, 8) {
-        Quantization::Pq {
-            subspaces, bits, ..
-        } => Quantization::Pq {
-            subspaces,
-            bits,
-            seed: Some(42),
-        },
-        _ => unreachable!(),
-    };
-    let default = pq8.default_oversampling();
-    let rows = report(&data, "pq 8-bit (48 × 8 dims)", pq8, &[4.0, default]);
-    assert!(at(&rows, default).0 >= 0.95, "pq 8-bit recall@10: {rows:?}");
-    let pq4 = match Quantization::pq_default(384, 4) {
-        Quantization::Pq {
-            subspaces, bits, ..
-        } => Quantization::Pq {
-            subspaces,
-            bits,
-            seed: Some(42),
-        },
-        _ => unreachable!(),
-    };
-    let rows4 = report(&data, "pq 4-bit fast-scan (96 × 4)", pq4, &[4.0, default]);
-    assert!(
-        at(&rows4, default).0 >= 0.95,
-        "pq 4-bit recall@10: {rows4:?}"
-    );
+    for (bits, name) in [
+        (8, "pq 8-bit (48 × 8 dims)"),
+        (4, "pq 4-bit fast-scan (96 × 4)"),
+    ] {
+        let pq = Quantization::pq_default(384, bits, Some(42));
+        let default = pq.default_oversampling();
+        let rows = report(&data, name, pq, &[4.0, default]);
+        assert!(at(&rows, default).0 >= 0.95, "{name} recall@10: {rows:?}");
+    }
 }

@@ -201,8 +201,8 @@ impl ScanBench {
                 query: BinaryQuery::Hamming,
             },
             "int8" => Quantization::INT8_DEFAULT,
-            "pq8" => Quantization::pq_default(dimensions, 8),
-            "pq4" => Quantization::pq_default(dimensions, 4),
+            "pq8" => Quantization::pq_default(dimensions, 8, None),
+            "pq4" => Quantization::pq_default(dimensions, 4, None),
             other => return Err(JsError::new(&format!("unknown quantization {other:?}"))),
         };
         let params = IndexParams::new(dimensions, Metric::Cosine, q)?;

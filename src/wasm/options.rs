@@ -180,13 +180,6 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
                     )));
                 }
             };
-            let subspaces = match p.subspaces {
-                Some(s) => whole("pq.subspaces", s, dimensions as f64)?,
-                None => match Quantization::pq_default(dimensions, bits) {
-                    Quantization::Pq { subspaces, .. } => subspaces,
-                    _ => unreachable!("pq_default returns Pq"),
-                },
-            };
             let seed = match p.seed {
                 Some(s) if s.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&s) => {
                     Some(s as u64)
@@ -198,10 +191,13 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
                 }
                 None => None,
             };
-            Quantization::Pq {
-                subspaces,
-                bits,
-                seed,
+            match p.subspaces {
+                Some(s) => Quantization::Pq {
+                    subspaces: whole("pq.subspaces", s, dimensions as f64)?,
+                    bits,
+                    seed,
+                },
+                None => Quantization::pq_default(dimensions, bits, seed),
             }
         }
         other => {

@@ -55,16 +55,16 @@ pub fn real_data(test: &str) -> Option<RealData> {
     })
 }
 
-/// SplitMix64-driven values, reproducible from `seed`.
-pub struct TestRng(pub u64);
+/// Test values from the crate's own seeded generator, reproducible from the seed.
+pub struct TestRng(quiver::rng::Rng);
 
 impl TestRng {
+    pub fn new(seed: u64) -> Self {
+        TestRng(quiver::rng::Rng::from_seed(seed))
+    }
+
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in [-1, 1).
