@@ -427,9 +427,6 @@ impl Index {
                 originals.len()
             )));
         }
-        if let Some(bad) = originals.iter().position(|v| !v.is_finite()) {
-            return Err(r.corrupt(format!("original value {bad} is not finite")));
-        }
         let mut metadata = Vec::with_capacity(slots);
         for slot in 0..slots {
             let len = r.u32("metadata length")?;

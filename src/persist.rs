@@ -168,20 +168,26 @@ impl<'a> Reader<'a> {
             self.take(8, what)?.try_into().expect("8 bytes"),
         ))
     }
-    /// An f32.
+    /// A finite f32 (every float the format stores is finite; NaN would corrupt rankings).
     pub fn f32(&mut self, what: &str) -> Result<f32> {
-        Ok(f32::from_le_bytes(
-            self.take(4, what)?.try_into().expect("4 bytes"),
-        ))
+        let v = f32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes"));
+        if !v.is_finite() {
+            return Err(self.corrupt(format!("{what} is not finite")));
+        }
+        Ok(v)
     }
-    /// A counted f32 array.
+    /// A counted array of finite f32.
     pub fn f32s(&mut self, what: &str) -> Result<Vec<f32>> {
         let count = self.u32(what)? as usize;
         let raw = self.take(count.saturating_mul(4), what)?;
-        Ok(raw
+        let values: Vec<f32> = raw
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-            .collect())
+            .collect();
+        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+            return Err(self.corrupt(format!("{what}: value {bad} is not finite")));
+        }
+        Ok(values)
     }
     /// A counted byte array.
     pub fn bytes(&mut self, what: &str) -> Result<Vec<u8>> {

@@ -34,10 +34,37 @@ fn ids(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| format!("v{i}")).collect()
 }
 
+/// Offset of the first occurrence of `values` (as little-endian f32) in `bytes`.
+fn find_f32s(bytes: &[u8], values: &[f32]) -> usize {
+    let needle: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("values present in the bytes")
+}
+
+/// CRC-32 (IEEE), bit by bit: the test's own reference for the format's checksum.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 /// Asserts that `result` failed with a message containing `says`.
-fn assert_error<T: std::fmt::Debug>(result: Result<T, Error>, says: &str) {
-    let message = result.expect_err(says).to_string();
-    assert!(message.contains(says), "{message:?} does not say {says:?}");
+fn assert_error<T>(result: Result<T, Error>, says: &str) {
+    match result {
+        Ok(_) => panic!("succeeded, but should have failed saying {says:?}"),
+        Err(e) => assert!(e.to_string().contains(says), "{e:?} does not say {says:?}"),
+    }
 }
 
 fn exact(k: usize) -> SearchOptions {
@@ -477,6 +504,14 @@ fn damaged_bytes_are_rejected_never_misread() {
     let mut version = bytes.clone();
     version[8] = 99;
     expect(&version, "format version 99");
+    // A crafted file with a valid checksum but a NaN inside is rejected too.
+    let mut crafted = bytes.clone();
+    let originals_at = find_f32s(&crafted, &index.get("v0").unwrap().0[..2]);
+    crafted[originals_at..originals_at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    let end = crafted.len() - 4;
+    let crc = crc32(&crafted[..end]);
+    crafted[end..].copy_from_slice(&crc.to_le_bytes());
+    expect(&crafted, "not finite");
     // Flipping any single byte of the payload or checksum is caught.
     for at in (20..bytes.len()).step_by(97) {
         let mut flipped = bytes.clone();
