@@ -81,6 +81,15 @@ pub enum Error {
         /// Number of metadata entries.
         received: usize,
     },
+    /// A call that needs the originals in memory, on an index that keeps them elsewhere.
+    #[error("this index keeps its original vectors outside wasm memory; use the two-phase calls")]
+    OriginalsElsewhere,
+    /// A refit needed an original the caller did not supply.
+    #[error("the original vector of slot {slot} is missing, so the quantizer cannot be refitted")]
+    MissingOriginal {
+        /// The slot whose original is missing.
+        slot: u32,
+    },
     /// A byte string that is not a quiver index, or is damaged.
     #[error("cannot read index bytes: {0}")]
     Corrupt(String),

@@ -15,13 +15,13 @@ use hashbrown::HashMap;
 
 use crate::error::{Error, Result};
 use crate::ids::{IdMap, MAX_ID_BYTES};
-use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
-use crate::persist::{Reader, Writer};
+use crate::params::{IndexParams, Metric};
 use crate::quant::{Codes, fit_threshold};
 use crate::rng::Rng;
 use crate::search::rescore::{exact_scan, rescore};
 use crate::search::topk::{Candidate, TopK};
-use crate::store::{MemoryStore, VectorStore};
+
+use crate::store::MemoryStore;
 
 /// Most vectors a quantizer is fitted on; refits stop once a fit has used this many.
 pub const FIT_SAMPLE: usize = 16_384;
@@ -33,7 +33,7 @@ pub struct SearchOptions {
     pub k: usize,
     /// Candidates taken from the codes: `ceil(k × oversampling)`. For example, with
     /// `k = 10` and `oversampling = 2.4`, the 24 best codes are re-scored exactly.
-    /// `None` uses the quantization's default ([`Quantization::default_oversampling`]).
+    /// `None` uses the quantization's default ([`crate::Quantization::default_oversampling`]).
     pub oversampling: Option<f32>,
     /// Re-score candidates with the originals (default true).
     pub rescore: bool,
@@ -64,6 +64,57 @@ pub struct Hit<'a> {
     pub metadata: Option<&'a str>,
 }
 
+/// What an add will do, worked out by [`Index::plan_add`] without changing the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddPlan {
+    /// The vectors as they will be stored (normalised for cosine): `[n][dimensions]`.
+    pub vectors: Vec<f32>,
+    /// The slot of each row; an id already present keeps its slot.
+    pub slots: Vec<u32>,
+    /// How many free slots the add takes (from the end of the free list).
+    reused: usize,
+    /// The add ends in a (re)fit of the quantizer, which re-encodes every live vector: an
+    /// index whose originals live elsewhere must then supply them all to `apply_add`.
+    pub refits: bool,
+}
+
+/// What a search still needs, from [`Index::plan_search`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchPlan {
+    /// Score every live vector exactly (no codes yet, or `exact: true`).
+    Exact {
+        /// The checked (and, for cosine, normalised) query.
+        query: Vec<f32>,
+        /// Hits wanted.
+        k: usize,
+    },
+    /// Re-score these candidates with their originals and keep the best `k`.
+    Rescore {
+        /// The checked (and, for cosine, normalised) query.
+        query: Vec<f32>,
+        /// Candidates from the codes, best first.
+        candidates: Vec<Candidate>,
+        /// Hits wanted.
+        k: usize,
+    },
+    /// The answer, from the codes alone.
+    Done(Vec<Candidate>),
+}
+
+impl SearchPlan {
+    /// The slots whose originals phase two reads: the candidates, or (for `Exact`) none
+    /// listed here, meaning every live slot.
+    pub fn slots(&self) -> Option<Vec<u32>> {
+        match self {
+            SearchPlan::Rescore { candidates, .. } => {
+                Some(candidates.iter().map(|c| c.slot).collect())
+            }
+            SearchPlan::Done(_) => Some(Vec::new()),
+            SearchPlan::Exact { .. } => None,
+        }
+    }
+}
+
 /// Where an index's memory goes, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryUsage {
@@ -78,17 +129,19 @@ pub struct MemoryUsage {
 /// A vector index.
 #[derive(Debug, Clone)]
 pub struct Index {
-    params: IndexParams,
-    ids: IdMap,
+    pub(crate) params: IndexParams,
+    pub(crate) ids: IdMap,
     /// Per slot: holds a vector (false = free, waiting in `free`).
-    live: Vec<bool>,
+    pub(crate) live: Vec<bool>,
     /// Free slots, reused last-freed first.
-    free: Vec<u32>,
-    store: MemoryStore,
+    pub(crate) free: Vec<u32>,
+    /// Originals and metadata, for an index that keeps them in memory; `None` when they
+    /// live elsewhere (IndexedDB) and the two-phase calls fetch them.
+    pub(crate) store: Option<MemoryStore>,
     /// `None` until the quantizer is fitted (and always for `Quantization::None`).
-    codes: Option<Codes>,
+    pub(crate) codes: Option<Codes>,
     /// Live vectors at the last fit (0 = never fitted).
-    fitted_on: usize,
+    pub(crate) fitted_on: usize,
 }
 
 impl Index {
@@ -99,10 +152,25 @@ impl Index {
             ids: IdMap::default(),
             live: Vec::new(),
             free: Vec::new(),
-            store: MemoryStore::new(params.dimensions),
+            store: Some(MemoryStore::new(params.dimensions)),
             codes: None,
             fitted_on: 0,
         }
+    }
+
+    /// An empty index whose originals and metadata live elsewhere: it holds codes and ids
+    /// only, and is driven through [`Index::plan_add`] / [`Index::apply_add`] and
+    /// [`Index::plan_search`] / [`Index::finish_search`], which take originals by slot.
+    pub fn new_external(params: IndexParams) -> Self {
+        Index {
+            store: None,
+            ..Index::new(params)
+        }
+    }
+
+    /// True if originals and metadata are kept in memory.
+    pub fn keeps_originals(&self) -> bool {
+        self.store.is_some()
     }
 
     /// The parameters the index was created with.
@@ -133,63 +201,24 @@ impl Index {
         vectors: &[f32],
         metadata: Option<&[Option<String>]>,
     ) -> Result<()> {
-        let vectors = self.validate_add(ids, vectors, metadata)?;
-        let d = self.params.dimensions;
-        // Reserve once for the slots this batch appends, so one large batch gets exact
-        // capacities instead of up to 2× slack from doubling.
-        let new_ids = ids
-            .iter()
-            .filter(|id| self.ids.slot(id.as_ref()).is_none())
-            .count();
-        let appended = new_ids.saturating_sub(self.free.len());
-        let new_bytes = ids.iter().map(|id| id.as_ref().len()).sum();
-        self.ids.reserve(new_ids, new_bytes);
-        self.live.reserve(appended);
-        self.store.reserve(appended);
-        if let Some(codes) = &mut self.codes {
-            codes.reserve(appended);
-        }
-        for (i, id) in ids.iter().enumerate() {
-            let id = id.as_ref();
-            let slot = match self.ids.slot(id) {
-                Some(slot) => slot,
-                None => {
-                    let slot = self.free.pop().unwrap_or(self.live.len() as u32);
-                    self.ids.insert(id, slot);
-                    if slot as usize == self.live.len() {
-                        self.live.push(true);
-                    } else {
-                        self.live[slot as usize] = true;
-                    }
-                    slot
-                }
-            };
-            let vector = &vectors[i * d..(i + 1) * d];
-            let meta = metadata.and_then(|m| m[i].as_deref());
-            self.store.put(slot, vector, meta);
-            if let Some(codes) = &mut self.codes {
-                codes.set(slot, vector);
-            }
-        }
-        self.refit_if_due();
-        Ok(())
+        let plan = self.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
+        self.apply_add(ids, plan, metadata, &|_| None)
     }
 
-    /// Checks every input of [`Index::add`]; returns the vectors as they will be stored
-    /// (normalised for cosine).
-    fn validate_add<S: AsRef<str>>(
+    /// Phase one of an add: checks every input and works out the slots, changing nothing.
+    pub fn plan_add<S: AsRef<str>>(
         &self,
         ids: &[S],
         vectors: &[f32],
-        metadata: Option<&[Option<String>]>,
-    ) -> Result<Vec<f32>> {
+        metadata_len: Option<usize>,
+    ) -> Result<AddPlan> {
         let d = self.params.dimensions;
-        if let Some(m) = metadata
-            && m.len() != ids.len()
+        if let Some(received) = metadata_len
+            && received != ids.len()
         {
             return Err(Error::MetadataLength {
                 expected: ids.len(),
-                received: m.len(),
+                received,
             });
         }
         if vectors.len() != ids.len() * d {
@@ -223,65 +252,204 @@ impl Index {
                 });
             }
         }
-        let mut out = vectors.to_vec();
-        for (position, row) in out.chunks_exact_mut(d).enumerate() {
+        let mut stored = vectors.to_vec();
+        for (position, row) in stored.chunks_exact_mut(d).enumerate() {
             check_vector(row, position, self.params.metric)?;
         }
-        Ok(out)
+        // New ids take free slots from the end of the free list, then new slots.
+        let (mut free, mut next) = (self.free.len(), self.live.len() as u32);
+        let mut new_ids = 0;
+        let slots = ids
+            .iter()
+            .map(|id| {
+                self.ids.slot(id.as_ref()).unwrap_or_else(|| {
+                    new_ids += 1;
+                    if free > 0 {
+                        free -= 1;
+                        self.free[free]
+                    } else {
+                        next += 1;
+                        next - 1
+                    }
+                })
+            })
+            .collect();
+        Ok(AddPlan {
+            vectors: stored,
+            slots,
+            reused: self.free.len() - free,
+            refits: self.fit_due(self.len() + new_ids),
+        })
     }
 
-    /// Fits (or refits) the quantizer when the live count calls for it.
-    fn refit_if_due(&mut self) {
-        let n = self.len();
-        let due = match self.codes {
+    /// Phase two of an add: applies a plan from [`Index::plan_add`] made on this index as it
+    /// is now. When the plan refits and the originals live elsewhere, `originals` must give
+    /// the original of every live slot outside the batch; that is checked before anything
+    /// changes, so a missing original leaves the index as it was.
+    pub fn apply_add<'a, S: AsRef<str>>(
+        &mut self,
+        ids: &[S],
+        plan: AddPlan,
+        metadata: Option<&[Option<String>]>,
+        originals: &'a dyn Fn(u32) -> Option<&'a [f32]>,
+    ) -> Result<()> {
+        let d = self.params.dimensions;
+        let batch: HashMap<u32, usize> = plan
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, i))
+            .collect();
+        if plan.refits && self.store.is_none() {
+            if let Some(slot) = self
+                .live_slots()
+                .find(|s| !batch.contains_key(s) && originals(*s).is_none())
+            {
+                return Err(Error::MissingOriginal { slot });
+            }
+        }
+        // Reserve once for the slots this batch appends, so one large batch gets exact
+        // capacities instead of up to 2× slack from doubling.
+        let appended = plan
+            .slots
+            .iter()
+            .filter(|&&s| s as usize >= self.live.len())
+            .count();
+        let new_bytes = ids.iter().map(|id| id.as_ref().len()).sum();
+        self.ids.reserve(plan.slots.len(), new_bytes);
+        self.live.reserve(appended);
+        if let Some(store) = &mut self.store {
+            store.reserve(appended);
+        }
+        if let Some(codes) = &mut self.codes {
+            codes.reserve(appended);
+        }
+        self.free.truncate(self.free.len() - plan.reused);
+        for (i, (id, &slot)) in ids.iter().zip(&plan.slots).enumerate() {
+            let id = id.as_ref();
+            if self.ids.slot(id).is_none() {
+                self.ids.insert(id, slot);
+                if slot as usize == self.live.len() {
+                    self.live.push(true);
+                } else {
+                    self.live[slot as usize] = true;
+                }
+            }
+            let vector = &plan.vectors[i * d..(i + 1) * d];
+            if let Some(store) = &mut self.store {
+                store.put(slot, vector, metadata.and_then(|m| m[i].as_deref()));
+            }
+            // A refit re-encodes every slot below, so encoding now would be wasted.
+            if let (Some(codes), false) = (&mut self.codes, plan.refits) {
+                codes.set(slot, vector);
+            }
+        }
+        if plan.refits {
+            let row = |slot: u32| -> Option<&[f32]> {
+                match &self.store {
+                    Some(store) => Some(store.vector(slot)),
+                    None => match batch.get(&slot) {
+                        Some(&i) => Some(&plan.vectors[i * d..(i + 1) * d]),
+                        None => originals(slot),
+                    },
+                }
+            };
+            self.codes = self.fit_codes(&row);
+            self.fitted_on = self.len();
+        }
+        Ok(())
+    }
+
+    /// True if an index holding `n` live vectors should (re)fit its quantizer.
+    fn fit_due(&self, n: usize) -> bool {
+        match self.codes {
             None => n >= fit_threshold(&self.params.quantization),
             Some(_) => self.fitted_on < FIT_SAMPLE && n >= 2 * self.fitted_on,
-        };
-        if !due {
-            return;
         }
-        let d = self.params.dimensions;
-        let live_slots: Vec<u32> = (0..self.live.len() as u32)
-            .filter(|&s| self.live[s as usize])
-            .collect();
-        let mut rng = Rng::from_seed(n as u64);
-        let mut sample = Vec::with_capacity(FIT_SAMPLE.min(n) * d);
-        for i in rng.sample_indices(live_slots.len(), FIT_SAMPLE) {
-            sample.extend_from_slice(self.store.vector(live_slots[i]));
-        }
-        let Some(mut codes) = Codes::fit(&self.params, &sample) else {
-            return;
-        };
-        codes.reserve(self.live.len());
-        for slot in 0..self.live.len() as u32 {
-            codes.set(slot, self.store.vector(slot));
-        }
-        self.codes = Some(codes);
-        self.fitted_on = n;
     }
 
-    /// Removes the given ids; returns how many were present. Unknown ids are ignored.
-    pub fn delete<S: AsRef<str>>(&mut self, ids: &[S]) -> usize {
-        let mut removed = 0;
+    /// Fits the quantizer on a sample of the live vectors and encodes every slot (free
+    /// slots as zeros). `originals` gives each live slot's original.
+    fn fit_codes<'a>(&self, originals: &'a dyn Fn(u32) -> Option<&'a [f32]>) -> Option<Codes> {
+        let d = self.params.dimensions;
+        let zeros = vec![0.0f32; d];
+        let vector = |slot: u32| {
+            if self.live[slot as usize] {
+                originals(slot).expect("apply_add checked every live original")
+            } else {
+                &zeros
+            }
+        };
+        let live: Vec<u32> = self.live_slots().collect();
+        let mut rng = Rng::from_seed(live.len() as u64);
+        let mut sample = Vec::with_capacity(FIT_SAMPLE.min(live.len()) * d);
+        for i in rng.sample_indices(live.len(), FIT_SAMPLE) {
+            sample.extend_from_slice(vector(live[i]));
+        }
+        let mut codes = Codes::fit(&self.params, &sample)?;
+        codes.reserve(self.live.len());
+        for slot in 0..self.live.len() as u32 {
+            codes.set(slot, vector(slot));
+        }
+        Some(codes)
+    }
+
+    /// Live slots in increasing order.
+    pub fn live_slots(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.live.len() as u32).filter(|&s| self.live[s as usize])
+    }
+
+    /// Removes the given ids; returns the slots they held. Unknown ids are ignored.
+    pub fn delete<S: AsRef<str>>(&mut self, ids: &[S]) -> Vec<u32> {
+        let mut removed = Vec::new();
         for id in ids {
             if let Some(slot) = self.ids.remove(id.as_ref()) {
                 self.live[slot as usize] = false;
-                self.store.clear(slot);
+                if let Some(store) = &mut self.store {
+                    store.clear(slot);
+                }
                 self.free.push(slot);
-                removed += 1;
+                removed.push(slot);
             }
         }
         removed
     }
 
-    /// The stored vector (normalised for cosine) and metadata of `id`.
-    pub fn get(&self, id: &str) -> Option<(&[f32], Option<&str>)> {
-        let slot = self.ids.slot(id)?;
-        Some((self.store.vector(slot), self.store.metadata(slot)))
+    /// The slot of `id`, if present.
+    pub fn slot(&self, id: &str) -> Option<u32> {
+        self.ids.slot(id)
     }
 
-    /// The `k` best vectors for `query`, best first.
+    /// The id in `slot`, if it is live.
+    pub fn id(&self, slot: u32) -> Option<&str> {
+        self.ids.id(slot)
+    }
+
+    /// The stored vector (normalised for cosine) and metadata of `id`; `None` also when the
+    /// originals live elsewhere.
+    pub fn get(&self, id: &str) -> Option<(&[f32], Option<&str>)> {
+        let store = self.store.as_ref()?;
+        let slot = self.ids.slot(id)?;
+        Some((store.vector(slot), store.metadata(slot)))
+    }
+
+    /// The `k` best vectors for `query`, best first (an index that keeps its originals).
     pub fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<Hit<'_>>> {
+        let store = self.store.as_ref().ok_or(Error::OriginalsElsewhere)?;
+        let plan = self.plan_search(query, options)?;
+        let found = self.finish_search(plan, &|slot| store.vector(slot));
+        Ok(found
+            .iter()
+            .map(|c| Hit {
+                id: self.ids.id(c.slot).expect("candidates are live slots"),
+                score: self.params.metric.score_from_key(c.key),
+                metadata: store.metadata(c.slot),
+            })
+            .collect())
+    }
+
+    /// Phase one of a search: checks the query and options and scans the codes.
+    pub fn plan_search(&self, query: &[f32], options: &SearchOptions) -> Result<SearchPlan> {
         let d = self.params.dimensions;
         if query.len() != d {
             return Err(Error::DimensionMismatch {
@@ -305,37 +473,53 @@ impl Index {
                 reason: format!("got {oversampling}; expected a finite number ≥ 1"),
             });
         }
-        let mut q = query.to_vec();
-        check_vector(&mut q, 0, self.params.metric)?;
-        let metric = self.params.metric;
+        let mut query = query.to_vec();
+        check_vector(&mut query, 0, self.params.metric)?;
         // No search returns more than the index holds: bounding k and the candidate count
         // by the size keeps a huge k from allocating a huge selection buffer.
         let k = options.k.min(self.len());
         if k == 0 {
-            return Ok(Vec::new());
+            return Ok(SearchPlan::Done(Vec::new()));
         }
-        let found = match (&self.codes, options.exact) {
+        Ok(match (&self.codes, options.exact) {
             (Some(codes), false) => {
                 let wanted = ((k as f64) * f64::from(oversampling)).ceil() as usize;
                 let mut top = TopK::new(wanted.clamp(k, self.len()));
-                codes.scan(&q, &self.live, &mut top);
-                let candidates = top.into_sorted();
+                codes.scan(&query, &self.live, &mut top);
+                let mut candidates = top.into_sorted();
                 if options.rescore {
-                    rescore(&q, &candidates, metric, &self.store, k)
+                    SearchPlan::Rescore {
+                        query,
+                        candidates,
+                        k,
+                    }
                 } else {
-                    candidates.into_iter().take(k).collect()
+                    candidates.truncate(k);
+                    SearchPlan::Done(candidates)
                 }
             }
-            _ => exact_scan(&q, &self.live, metric, &self.store, k),
-        };
-        Ok(found.iter().map(|c| self.hit(c)).collect())
+            _ => SearchPlan::Exact { query, k },
+        })
     }
 
-    fn hit(&self, c: &Candidate) -> Hit<'_> {
-        Hit {
-            id: self.ids.id(c.slot).expect("candidates are live slots"),
-            score: self.params.metric.score_from_key(c.key),
-            metadata: self.store.metadata(c.slot),
+    /// Phase two of a search: re-scores with the originals the plan needs (its
+    /// [`SearchPlan::slots`]); returns the best, with keys (see [`Metric::score_from_key`]).
+    pub fn finish_search<'a>(
+        &self,
+        plan: SearchPlan,
+        originals: &'a dyn Fn(u32) -> &'a [f32],
+    ) -> Vec<Candidate> {
+        let metric = self.params.metric;
+        match plan {
+            SearchPlan::Done(found) => found,
+            SearchPlan::Rescore {
+                query,
+                candidates,
+                k,
+            } => rescore(&query, &candidates, metric, originals, k),
+            SearchPlan::Exact { query, k } => {
+                exact_scan(&query, self.live_slots(), metric, originals, k)
+            }
         }
     }
 
@@ -350,117 +534,13 @@ impl Index {
         MemoryUsage {
             codes: self.codes.as_ref().map_or(0, Codes::memory_bytes),
             ids: self.ids.memory_bytes() + self.live.capacity() + self.free.capacity() * 4,
-            store: self.store.memory_bytes(),
+            store: self.store.as_ref().map_or(0, MemoryStore::memory_bytes),
         }
-    }
-
-    /// Serialises the whole index (see [`crate::persist`] for the frame).
-    ///
-    /// Payload: params; slot count; per slot the id (u16 length, 0xFFFF = free, then
-    /// UTF-8); the originals `[slots][dimensions]` f32; per slot the metadata (u32 length,
-    /// 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit (u64); a codes flag
-    /// and the quantizer's own section.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        write_params(&mut w, &self.params);
-        let slots = self.live.len();
-        w.u32(slots as u32);
-        for slot in 0..slots as u32 {
-            match self.ids.id(slot) {
-                Some(id) => {
-                    w.u16(id.len() as u16);
-                    w.raw(id.as_bytes());
-                }
-                None => w.u16(u16::MAX),
-            }
-        }
-        w.f32s(self.store.vectors());
-        for slot in 0..slots as u32 {
-            match self.store.metadata(slot) {
-                Some(m) => w.bytes(m.as_bytes()),
-                None => w.u32(u32::MAX),
-            }
-        }
-        w.u64(self.fitted_on as u64);
-        match &self.codes {
-            Some(codes) => {
-                w.u8(1);
-                codes.write(&mut w);
-            }
-            None => w.u8(0),
-        }
-        w.finish()
-    }
-
-    /// Reads an index written by [`Index::to_bytes`]. Damaged, truncated or foreign bytes
-    /// are an error, never a panic or a wrong index.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Index> {
-        let mut r = Reader::open(bytes)?;
-        let params = read_params(&mut r)?;
-        let d = params.dimensions;
-        let slots = r.u32("slot count")? as usize;
-        let mut index = Index::new(params);
-        // Each slot takes at least 2 bytes of ids: reject absurd counts before allocating.
-        if slots.saturating_mul(2) > bytes.len() {
-            return Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())));
-        }
-        index.live.reserve(slots);
-        for slot in 0..slots as u32 {
-            let len = r.u16("id length")?;
-            if len == u16::MAX {
-                index.live.push(false);
-                continue;
-            }
-            let raw = r.raw(usize::from(len), "id")?;
-            let id = core::str::from_utf8(raw)
-                .map_err(|_| r.corrupt(format!("id of slot {slot} is not UTF-8")))?;
-            if id.is_empty() || index.ids.slot(id).is_some() {
-                return Err(r.corrupt(format!("id of slot {slot} is empty or repeated")));
-            }
-            index.ids.insert(id, slot);
-            index.live.push(true);
-        }
-        let originals = r.f32s("originals")?;
-        if originals.len() != slots * d {
-            return Err(r.corrupt(format!(
-                "{} original values for {slots} slots of {d}",
-                originals.len()
-            )));
-        }
-        let mut metadata = Vec::with_capacity(slots);
-        for slot in 0..slots {
-            let len = r.u32("metadata length")?;
-            metadata.push(if len == u32::MAX {
-                None
-            } else {
-                let raw = r.raw(len as usize, "metadata")?;
-                Some(
-                    core::str::from_utf8(raw)
-                        .map_err(|_| r.corrupt(format!("metadata of slot {slot} is not UTF-8")))?
-                        .to_owned(),
-                )
-            });
-        }
-        for (slot, (row, meta)) in originals.chunks_exact(d).zip(&metadata).enumerate() {
-            index.store.put(slot as u32, row, meta.as_deref());
-        }
-        index.free = (0..slots as u32)
-            .rev()
-            .filter(|&s| !index.live[s as usize])
-            .collect();
-        index.fitted_on = usize::try_from(r.u64("fit count")?).unwrap_or(usize::MAX);
-        index.codes = match r.u8("codes flag")? {
-            0 => None,
-            1 => Some(Codes::read(&mut r, &params, slots)?),
-            other => return Err(r.corrupt(format!("codes flag {other} is not 0 or 1"))),
-        };
-        r.finish()?;
-        Ok(index)
     }
 }
 
 /// Rejects a non-finite vector; normalises it in place for cosine (rejecting zero).
-fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> Result<()> {
+pub(crate) fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> Result<()> {
     if let Some((dimension, &value)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(Error::NonFinite {
             position,
@@ -482,85 +562,4 @@ fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> Result<()> 
         }
     }
     Ok(())
-}
-
-fn write_params(w: &mut Writer, p: &IndexParams) {
-    w.u32(p.dimensions as u32);
-    w.u8(match p.metric {
-        Metric::Cosine => 0,
-        Metric::Dot => 1,
-        Metric::L2 => 2,
-    });
-    match p.quantization {
-        Quantization::None => w.u8(0),
-        Quantization::Int8 { quantile } => {
-            w.u8(1);
-            w.f32(quantile);
-        }
-        Quantization::Binary { centered, query } => {
-            w.u8(2);
-            w.u8(u8::from(centered));
-            w.u8(match query {
-                BinaryQuery::Hamming => 1,
-                BinaryQuery::Asymmetric => 2,
-            });
-        }
-        Quantization::Pq {
-            subspaces,
-            bits,
-            seed,
-        } => {
-            w.u8(3);
-            w.u32(subspaces as u32);
-            w.u8(bits);
-            match seed {
-                Some(s) => {
-                    w.u8(1);
-                    w.u64(s);
-                }
-                None => w.u8(0),
-            }
-        }
-    }
-}
-
-fn read_params(r: &mut Reader) -> Result<IndexParams> {
-    let dimensions = r.u32("dimensions")? as usize;
-    let metric = match r.u8("metric")? {
-        0 => Metric::Cosine,
-        1 => Metric::Dot,
-        2 => Metric::L2,
-        other => return Err(r.corrupt(format!("metric tag {other} is unknown"))),
-    };
-    let quantization = match r.u8("quantization")? {
-        0 => Quantization::None,
-        1 => Quantization::Int8 {
-            quantile: r.f32("int8 quantile")?,
-        },
-        2 => {
-            let centered = r.u8("binary centered")? == 1;
-            let query = match r.u8("binary query mode")? {
-                1 => BinaryQuery::Hamming,
-                2 => BinaryQuery::Asymmetric,
-                other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
-            };
-            Quantization::Binary { centered, query }
-        }
-        3 => {
-            let subspaces = r.u32("pq subspaces")? as usize;
-            let bits = r.u8("pq bits")?;
-            let seed = match r.u8("pq seed flag")? {
-                0 => None,
-                _ => Some(r.u64("pq seed")?),
-            };
-            Quantization::Pq {
-                subspaces,
-                bits,
-                seed,
-            }
-        }
-        other => return Err(r.corrupt(format!("quantization tag {other} is unknown"))),
-    };
-    IndexParams::new(dimensions, metric, quantization)
-        .map_err(|e| r.corrupt(format!("stored parameters are invalid: {e}")))
 }

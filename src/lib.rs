@@ -32,5 +32,5 @@ pub mod store;
 mod wasm;
 
 pub use error::{Error, Result};
-pub use index::{Hit, Index, MemoryUsage, SearchOptions};
+pub use index::{AddPlan, Hit, Index, MemoryUsage, SearchOptions, SearchPlan};
 pub use params::{BinaryQuery, IndexParams, Metric, Quantization};

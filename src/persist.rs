@@ -13,6 +13,10 @@
 //! damaged or malicious file is rejected without a large allocation.
 
 use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
+use crate::quant::Codes;
+use crate::store::MemoryStore;
 
 /// Magic bytes at the start of every index file.
 pub const MAGIC: &[u8; 8] = b"QUIVERIX";
@@ -209,4 +213,207 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+impl Index {
+    /// Serialises the whole index (see [`crate::persist`] for the frame).
+    ///
+    /// Payload: params; slot count; per slot the id (u16 length, 0xFFFF = free, then
+    /// UTF-8); an originals flag (0 for an index whose originals live elsewhere), then the
+    /// originals `[slots][dimensions]` f32 and per slot the metadata (u32 length,
+    /// 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit (u64); a codes flag
+    /// and the quantizer's own section.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        write_params(&mut w, &self.params);
+        let slots = self.live.len();
+        w.u32(slots as u32);
+        for slot in 0..slots as u32 {
+            match self.ids.id(slot) {
+                Some(id) => {
+                    w.u16(id.len() as u16);
+                    w.raw(id.as_bytes());
+                }
+                None => w.u16(u16::MAX),
+            }
+        }
+        match &self.store {
+            Some(store) => {
+                w.u8(1);
+                w.f32s(store.vectors());
+                for slot in 0..slots as u32 {
+                    match store.metadata(slot) {
+                        Some(m) => w.bytes(m.as_bytes()),
+                        None => w.u32(u32::MAX),
+                    }
+                }
+            }
+            None => w.u8(0),
+        }
+        w.u64(self.fitted_on as u64);
+        match &self.codes {
+            Some(codes) => {
+                w.u8(1);
+                codes.write(&mut w);
+            }
+            None => w.u8(0),
+        }
+        w.finish()
+    }
+
+    /// Reads an index written by [`Index::to_bytes`]. Damaged, truncated or foreign bytes
+    /// are an error, never a panic or a wrong index.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Index> {
+        let mut r = Reader::open(bytes)?;
+        let params = read_params(&mut r)?;
+        let slots = r.u32("slot count")? as usize;
+        let mut index = Index::new(params);
+        // Each slot takes at least 2 bytes of ids: reject absurd counts before allocating.
+        if slots.saturating_mul(2) > bytes.len() {
+            return Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())));
+        }
+        index.live.reserve(slots);
+        for slot in 0..slots as u32 {
+            let len = r.u16("id length")?;
+            if len == u16::MAX {
+                index.live.push(false);
+                continue;
+            }
+            let raw = r.raw(usize::from(len), "id")?;
+            let id = core::str::from_utf8(raw)
+                .map_err(|_| r.corrupt(format!("id of slot {slot} is not UTF-8")))?;
+            if id.is_empty() || index.ids.slot(id).is_some() {
+                return Err(r.corrupt(format!("id of slot {slot} is empty or repeated")));
+            }
+            index.ids.insert(id, slot);
+            index.live.push(true);
+        }
+        match r.u8("originals flag")? {
+            0 => index.store = None,
+            1 => read_store(&mut r, &mut index, slots)?,
+            other => return Err(r.corrupt(format!("originals flag {other} is not 0 or 1"))),
+        }
+        index.free = (0..slots as u32)
+            .rev()
+            .filter(|&s| !index.live[s as usize])
+            .collect();
+        index.fitted_on = usize::try_from(r.u64("fit count")?).unwrap_or(usize::MAX);
+        index.codes = match r.u8("codes flag")? {
+            0 => None,
+            1 => Some(Codes::read(&mut r, &params, slots)?),
+            other => return Err(r.corrupt(format!("codes flag {other} is not 0 or 1"))),
+        };
+        r.finish()?;
+        Ok(index)
+    }
+}
+
+/// Reads the originals (`[slots][dimensions]` f32) and the per-slot metadata into `index`.
+fn read_store(r: &mut Reader, index: &mut Index, slots: usize) -> Result<()> {
+    let d = index.params.dimensions;
+    let originals = r.f32s("originals")?;
+    if originals.len() != slots * d {
+        return Err(r.corrupt(format!(
+            "{} original values for {slots} slots of {d}",
+            originals.len()
+        )));
+    }
+    let mut store = MemoryStore::new(d);
+    store.reserve(slots);
+    for (slot, row) in originals.chunks_exact(d).enumerate() {
+        let len = r.u32("metadata length")?;
+        let meta = if len == u32::MAX {
+            None
+        } else {
+            let raw = r.raw(len as usize, "metadata")?;
+            Some(
+                core::str::from_utf8(raw)
+                    .map_err(|_| r.corrupt(format!("metadata of slot {slot} is not UTF-8")))?,
+            )
+        };
+        store.put(slot as u32, row, meta);
+    }
+    index.store = Some(store);
+    Ok(())
+}
+
+fn write_params(w: &mut Writer, p: &IndexParams) {
+    w.u32(p.dimensions as u32);
+    w.u8(match p.metric {
+        Metric::Cosine => 0,
+        Metric::Dot => 1,
+        Metric::L2 => 2,
+    });
+    match p.quantization {
+        Quantization::None => w.u8(0),
+        Quantization::Int8 { quantile } => {
+            w.u8(1);
+            w.f32(quantile);
+        }
+        Quantization::Binary { centered, query } => {
+            w.u8(2);
+            w.u8(u8::from(centered));
+            w.u8(match query {
+                BinaryQuery::Hamming => 1,
+                BinaryQuery::Asymmetric => 2,
+            });
+        }
+        Quantization::Pq {
+            subspaces,
+            bits,
+            seed,
+        } => {
+            w.u8(3);
+            w.u32(subspaces as u32);
+            w.u8(bits);
+            match seed {
+                Some(s) => {
+                    w.u8(1);
+                    w.u64(s);
+                }
+                None => w.u8(0),
+            }
+        }
+    }
+}
+
+fn read_params(r: &mut Reader) -> Result<IndexParams> {
+    let dimensions = r.u32("dimensions")? as usize;
+    let metric = match r.u8("metric")? {
+        0 => Metric::Cosine,
+        1 => Metric::Dot,
+        2 => Metric::L2,
+        other => return Err(r.corrupt(format!("metric tag {other} is unknown"))),
+    };
+    let quantization = match r.u8("quantization")? {
+        0 => Quantization::None,
+        1 => Quantization::Int8 {
+            quantile: r.f32("int8 quantile")?,
+        },
+        2 => {
+            let centered = r.u8("binary centered")? == 1;
+            let query = match r.u8("binary query mode")? {
+                1 => BinaryQuery::Hamming,
+                2 => BinaryQuery::Asymmetric,
+                other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
+            };
+            Quantization::Binary { centered, query }
+        }
+        3 => {
+            let subspaces = r.u32("pq subspaces")? as usize;
+            let bits = r.u8("pq bits")?;
+            let seed = match r.u8("pq seed flag")? {
+                0 => None,
+                _ => Some(r.u64("pq seed")?),
+            };
+            Quantization::Pq {
+                subspaces,
+                bits,
+                seed,
+            }
+        }
+        other => return Err(r.corrupt(format!("quantization tag {other} is unknown"))),
+    };
+    IndexParams::new(dimensions, metric, quantization)
+        .map_err(|e| r.corrupt(format!("stored parameters are invalid: {e}")))
 }

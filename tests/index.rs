@@ -63,7 +63,10 @@ fn crc32(bytes: &[u8]) -> u32 {
 fn assert_error<T>(result: Result<T, Error>, says: &str) {
     match result {
         Ok(_) => panic!("succeeded, but should have failed saying {says:?}"),
-        Err(e) => assert!(e.to_string().contains(says), "{e:?} does not say {says:?}"),
+        Err(e) => assert!(
+            e.to_string().contains(says),
+            "\"{e}\" does not say {says:?}"
+        ),
     }
 }
 
@@ -210,8 +213,11 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
     assert!(hits.iter().any(|h| h.id == "v7") && hits.iter().any(|h| h.id == "v8"));
     // Delete half, re-add as many new ids: slots are reused, memory does not grow.
     let gone: Vec<String> = ids(0..200);
-    assert_eq!(index.delete(&gone), 200);
-    assert_eq!(index.delete(&gone), 0, "deleting again finds nothing");
+    assert_eq!(index.delete(&gone).len(), 200);
+    assert!(
+        index.delete(&gone).is_empty(),
+        "deleting again finds nothing"
+    );
     assert_eq!(index.len(), 200);
     assert!(index.get("v3").is_none());
     let hits = index
@@ -244,7 +250,7 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
             .iter()
             .map(|h| h.id.to_owned())
             .collect();
-        assert_eq!(index.delete(&old), 200);
+        assert_eq!(index.delete(&old).len(), 200);
         let new: Vec<String> = (0..200).map(|i| format!("c{cycle:03}-{i:03}")).collect();
         index.add(&new, &data[200 * d..400 * d], None).unwrap();
         assert_eq!(index.len(), 400);
@@ -521,4 +527,126 @@ fn damaged_bytes_are_rejected_never_misread() {
             "flipped byte {at} was accepted"
         );
     }
+}
+
+/// Originals kept outside the index, as IndexedDB will keep them: slot → vector.
+struct ExternalOriginals(std::collections::HashMap<u32, Vec<f32>>);
+
+impl ExternalOriginals {
+    fn add(&mut self, index: &mut Index, ids: &[String], vectors: &[f32]) {
+        let plan = index.plan_add(ids, vectors, None).unwrap();
+        let (slots, stored) = (plan.slots.clone(), plan.vectors.clone());
+        let map = &self.0;
+        index
+            .apply_add(ids, plan, None, &|slot| map.get(&slot).map(Vec::as_slice))
+            .unwrap();
+        let d = index.params().dimensions;
+        for (i, slot) in slots.into_iter().enumerate() {
+            self.0.insert(slot, stored[i * d..(i + 1) * d].to_vec());
+        }
+    }
+
+    fn search(&self, index: &Index, q: &[f32], options: &SearchOptions) -> Vec<(String, f32)> {
+        let plan = index.plan_search(q, options).unwrap();
+        let map = &self.0;
+        index
+            .finish_search(plan, &|slot| map[&slot].as_slice())
+            .iter()
+            .map(|c| {
+                let score = index.params().metric.score_from_key(c.key);
+                (index.id(c.slot).unwrap().to_owned(), score)
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn an_index_with_originals_elsewhere_answers_exactly_like_one_in_memory() {
+    let d = 32;
+    let data = TestRng::new(31).clustered(3000, d);
+    for quantization in ALL_QUANTIZATIONS {
+        let params = IndexParams::new(d, Metric::Cosine, quantization).unwrap();
+        let (mut memory, mut external) = (Index::new(params), Index::new_external(params));
+        let mut originals = ExternalOriginals(Default::default());
+        assert!(!external.keeps_originals());
+        // Batches that cross the fit threshold and its doublings, an upsert, a delete.
+        for (start, end) in [(0, 200), (200, 700), (700, 1500), (1500, 3000)] {
+            let batch = ids(start..end);
+            memory.add(&batch, &data[start * d..end * d], None).unwrap();
+            originals.add(&mut external, &batch, &data[start * d..end * d]);
+        }
+        let upsert = ids(10..20);
+        memory
+            .add(&upsert, &data[2000 * d..2010 * d], None)
+            .unwrap();
+        originals.add(&mut external, &upsert, &data[2000 * d..2010 * d]);
+        let gone = ids(100..150);
+        assert_eq!(memory.delete(&gone), external.delete(&gone));
+        assert!(
+            memory.to_bytes().len() > external.to_bytes().len(),
+            "no originals stored"
+        );
+        for qi in (0..3000).step_by(300) {
+            let q = &data[qi * d..(qi + 1) * d];
+            for options in [
+                SearchOptions::default(),
+                SearchOptions {
+                    rescore: false,
+                    ..SearchOptions::default()
+                },
+                exact(10),
+            ] {
+                let want: Vec<(String, f32)> = memory
+                    .search(q, &options)
+                    .unwrap()
+                    .iter()
+                    .map(|h| (h.id.to_owned(), h.score))
+                    .collect();
+                assert_eq!(
+                    originals.search(&external, q, &options),
+                    want,
+                    "{quantization:?}"
+                );
+            }
+        }
+        assert_error(
+            external.search(&data[..d], &SearchOptions::default()),
+            "outside wasm memory",
+        );
+        // Its bytes hold codes and ids only, and reload as an index that still needs them.
+        let reloaded = Index::from_bytes(&external.to_bytes()).unwrap();
+        assert!(!reloaded.keeps_originals());
+        let q = &data[5 * d..6 * d];
+        let options = SearchOptions::default();
+        assert_eq!(
+            originals.search(&reloaded, q, &options),
+            originals.search(&external, q, &options)
+        );
+    }
+}
+
+#[test]
+fn a_refit_without_every_original_fails_and_changes_nothing() {
+    let d = 8;
+    let data = TestRng::new(41).clustered(300, d);
+    let params = IndexParams::new(d, Metric::Cosine, Quantization::INT8_DEFAULT).unwrap();
+    let mut index = Index::new_external(params);
+    let first = ids(0..200);
+    let plan = index.plan_add(&first, &data[..200 * d], None).unwrap();
+    assert!(
+        !plan.refits,
+        "200 vectors stay below the int8 fit threshold (256)"
+    );
+    index.apply_add(&first, plan, None, &|_| None).unwrap();
+    let before = index.to_bytes();
+    let more = ids(200..300);
+    let plan = index
+        .plan_add(&more, &data[200 * d..300 * d], None)
+        .unwrap();
+    assert!(plan.refits);
+    assert_error(
+        index.apply_add(&more, plan, None, &|_| None),
+        "slot 0 is missing",
+    );
+    assert_eq!(index.to_bytes(), before);
 }

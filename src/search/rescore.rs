@@ -4,7 +4,6 @@
 use super::topk::{Candidate, TopK};
 use crate::kernels;
 use crate::params::Metric;
-use crate::store::VectorStore;
 
 /// The exact key of `x` for `q`: the inner product, or the negated squared distance.
 #[inline]
@@ -16,32 +15,27 @@ pub fn exact_key(metric: Metric, q: &[f32], x: &[f32]) -> f32 {
 }
 
 /// Re-scores `candidates` with their originals; returns the best `k`, best first.
-pub fn rescore(
+pub fn rescore<'a>(
     q: &[f32],
     candidates: &[Candidate],
     metric: Metric,
-    store: &dyn VectorStore,
+    originals: &'a dyn Fn(u32) -> &'a [f32],
     k: usize,
 ) -> Vec<Candidate> {
-    let mut top = TopK::new(k);
-    for c in candidates {
-        top.push(exact_key(metric, q, store.vector(c.slot)), c.slot);
-    }
-    top.into_sorted()
+    exact_scan(q, candidates.iter().map(|c| c.slot), metric, originals, k)
 }
 
-/// Scores every live slot exactly; returns the best `k`, best first.
-pub fn exact_scan(
+/// Scores the given slots exactly; returns the best `k`, best first.
+pub fn exact_scan<'a>(
     q: &[f32],
-    live: &[bool],
+    slots: impl Iterator<Item = u32>,
     metric: Metric,
-    store: &dyn VectorStore,
+    originals: &'a dyn Fn(u32) -> &'a [f32],
     k: usize,
 ) -> Vec<Candidate> {
     let mut top = TopK::new(k);
-    for (slot, _) in live.iter().enumerate().filter(|(_, l)| **l) {
-        let slot = slot as u32;
-        top.push(exact_key(metric, q, store.vector(slot)), slot);
+    for slot in slots {
+        top.push(exact_key(metric, q, originals(slot)), slot);
     }
     top.into_sorted()
 }

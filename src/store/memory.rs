@@ -1,7 +1,5 @@
 //! Originals in memory: one contiguous `Vec<f32>` (slot-major) and a metadata vector.
 
-use super::VectorStore;
-
 /// Keeps every original in memory: `4 × dimensions` bytes a vector.
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
@@ -31,10 +29,9 @@ impl MemoryStore {
     pub fn slots(&self) -> usize {
         self.metadata.len()
     }
-}
 
-impl VectorStore for MemoryStore {
-    fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
+    /// Stores `vector` and `metadata` (JSON text) in `slot` (an existing slot, or the next new one).
+    pub fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
         debug_assert_eq!(vector.len(), self.dimensions);
         let slot = slot as usize;
         if slot == self.metadata.len() {
@@ -47,27 +44,32 @@ impl VectorStore for MemoryStore {
         }
     }
 
-    fn reserve(&mut self, additional: usize) {
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
         self.vectors.reserve(additional * self.dimensions);
         self.metadata.reserve(additional);
     }
 
-    fn clear(&mut self, slot: u32) {
+    /// Forgets what `slot` holds (its vector becomes zeros).
+    pub fn clear(&mut self, slot: u32) {
         let slot = slot as usize;
         self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions].fill(0.0);
         self.metadata[slot] = None;
     }
 
-    fn vector(&self, slot: u32) -> &[f32] {
+    /// The original in `slot`.
+    pub fn vector(&self, slot: u32) -> &[f32] {
         let slot = slot as usize;
         &self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions]
     }
 
-    fn metadata(&self, slot: u32) -> Option<&str> {
+    /// The metadata in `slot`.
+    pub fn metadata(&self, slot: u32) -> Option<&str> {
         self.metadata[slot as usize].as_deref()
     }
 
-    fn memory_bytes(&self) -> usize {
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
         self.vectors.capacity() * 4
             + self.metadata.capacity() * size_of::<Option<Box<str>>>()
             + self

@@ -159,7 +159,7 @@ impl JsIndex {
         settle(|| {
             let index = self.index_mut()?;
             let ids = convert::strings(&ids, "ids")?;
-            Ok(JsValue::from(index.delete(&ids) as u32))
+            Ok(JsValue::from(index.delete(&ids).len() as u32))
         })
     }
 
