@@ -305,6 +305,45 @@ fn proptest_argmin_matches_the_reference() {
         .unwrap();
 }
 
+#[test]
+fn proptest_indices_le_u16_matches_the_reference() {
+    let strategy = (
+        proptest::collection::vec(any::<u16>(), 0..300),
+        any::<u16>(),
+    );
+    runner()
+        .run(&strategy, |(values, limit)| {
+            let (mut got, mut want) = (vec![0u16; values.len()], vec![0u16; values.len()]);
+            let n = kernels::indices_le_u16(&values, limit, &mut got);
+            let n0 = scalar::indices_le_u16_scalar(&values, limit, &mut want);
+            prop_assert_eq!(&got[..n], &want[..n0]);
+            let naive: Vec<u16> = (0..values.len() as u16)
+                .filter(|&i| values[usize::from(i)] <= limit)
+                .collect();
+            prop_assert_eq!(&got[..n], &naive[..]);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn indices_le_u16_at_awkward_lengths_and_extremes() {
+    for &n in AWKWARD {
+        let values: Vec<u16> = bytes(n as u64, 2 * n)
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        for limit in [0, 1, 32767, 65534, 65535] {
+            let mut out = vec![0u16; n];
+            let count = kernels::indices_le_u16(&values, limit, &mut out);
+            let want: Vec<u16> = (0..n as u16)
+                .filter(|&i| values[usize::from(i)] <= limit)
+                .collect();
+            assert_eq!(&out[..count], &want[..], "n={n} limit={limit}");
+        }
+    }
+}
+
 /// A `RUSTFLAGS` variable silently replaces the `+simd128` of `.cargo/config.toml`; this
 /// fails the wasm test run if the build lost SIMD.
 #[cfg(target_arch = "wasm32")]

@@ -106,6 +106,24 @@ pub fn argmin_f32(values: &[f32]) -> usize {
     dispatch!(argmin_f32_simd128, argmin_f32_scalar(values))
 }
 
+/// Writes the indices of `values` that are `<= limit` into `out`, in increasing order;
+/// returns their number. At most 65,536 values (indices are u16).
+#[inline]
+pub fn indices_le_u16(values: &[u16], limit: u16, out: &mut [u16]) -> usize {
+    assert!(
+        values.len() <= 65_536,
+        "indices_le_u16: indices must fit u16"
+    );
+    assert!(
+        out.len() >= values.len(),
+        "indices_le_u16: out is too short"
+    );
+    dispatch!(
+        indices_le_u16_simd128,
+        indices_le_u16_scalar(values, limit, out)
+    )
+}
+
 /// PQ asymmetric distance over 8-bit codes; `lut` is `[m][256]`.
 #[inline]
 pub fn pq_adc_batch(lut: &[f32], codes: &[u8], out: &mut [f32]) {

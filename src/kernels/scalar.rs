@@ -214,3 +214,17 @@ pub fn argmin_f32_scalar(values: &[f32]) -> usize {
     }
     best
 }
+
+/// Writes the indices `i` with `values[i] <= limit` into `out` (in increasing order) and
+/// returns how many there are; `out` holds at least `values.len()` entries. Fast-scan uses
+/// it to skip the codes whose sums the top-k floor already rules out.
+pub fn indices_le_u16_scalar(values: &[u16], limit: u16, out: &mut [u16]) -> usize {
+    let mut count = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v <= limit {
+            out[count] = i as u16;
+            count += 1;
+        }
+    }
+    count
+}

@@ -436,3 +436,30 @@ pub fn argmin_f32_simd128(values: &[f32]) -> usize {
     }
     best
 }
+
+/// Indices of the values `<= limit`, eight values per compare: the lane mask becomes an
+/// 8-bit integer, and only its set bits are visited. See [`scalar::indices_le_u16_scalar`].
+pub fn indices_le_u16_simd128(values: &[u16], limit: u16, out: &mut [u16]) -> usize {
+    let limit_u16x8 = u16x8_splat(limit);
+    let mut count = 0;
+    let mut octets = values.chunks_exact(8);
+    for (o, octet) in (&mut octets).enumerate() {
+        let octet: &[u16; 8] = octet.try_into().expect("8 values");
+        // SAFETY: `octet` is a valid reference to 16 bytes; wasm loads need no alignment.
+        let v_u16x8 = unsafe { v128_load(octet.as_ptr().cast()) };
+        let mut mask = u16x8_bitmask(u16x8_le(v_u16x8, limit_u16x8));
+        while mask != 0 {
+            out[count] = (8 * o) as u16 + mask.trailing_zeros() as u16;
+            count += 1;
+            mask &= mask - 1;
+        }
+    }
+    let tail = values.len() - octets.remainder().len();
+    for (i, &v) in octets.remainder().iter().enumerate() {
+        if v <= limit {
+            out[count] = (tail + i) as u16;
+            count += 1;
+        }
+    }
+    count
+}

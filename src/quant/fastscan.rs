@@ -130,6 +130,7 @@ impl Blocks {
         key: impl Fn(usize, u16) -> f32,
     ) {
         let mut sums = [0u16; SCAN_CHUNK];
+        let mut admitted = [0u16; SCAN_CHUNK];
         let block_bytes = self.m * 16;
         let blocks_per_chunk = SCAN_CHUNK / FASTSCAN_BLOCK;
         let mut bound = limit(top);
@@ -142,7 +143,11 @@ impl Blocks {
             kernels::fastscan_u4(&table.table, blocks, &mut sums[..count]);
             let base = chunk_index * SCAN_CHUNK;
             let valid = count.min(self.slots.saturating_sub(base));
-            for (i, &sum) in sums[..valid].iter().enumerate() {
+            // The bound only falls while the chunk is visited, so filtering with its value at
+            // the start keeps every code that can still enter (and is checked again below).
+            let passed = kernels::indices_le_u16(&sums[..valid], bound, &mut admitted);
+            for &i in &admitted[..passed] {
+                let (i, sum) = (usize::from(i), sums[usize::from(i)]);
                 if sum > bound {
                     continue;
                 }
