@@ -19,8 +19,15 @@ const D = 384;
 const only = process.argv[2];
 const runs = (section) => !only || only === section;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// Warm-up until V8 has tiered the wasm functions up (baseline Liftoff code is replaced by
+// optimised TurboFan code in the background once a function is hot): at least 10 runs and
+// 300 ms, so the medians measure steady-state code.
+function warmUp(fn) {
+  const start = performance.now();
+  for (let i = 0; i < 10 || performance.now() - start < 300; i++) fn();
+}
 function time(fn, runs) {
-  for (let i = 0; i < 3; i++) fn(); // warm-up: JIT tier-up, caches
+  warmUp(fn);
   const ms = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
@@ -111,7 +118,8 @@ for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
 }
 
 async function repeat(fn, runs) {
-  for (let i = 0; i < 3; i++) await fn();
+  const start = performance.now();
+  for (let i = 0; i < 10 || performance.now() - start < 300; i++) await fn();
   const ms = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
