@@ -221,8 +221,8 @@ impl Index {
     /// Payload: params; slot count; per slot the id (u16 length, 0xFFFF = free, then
     /// UTF-8); an originals flag (0 for an index whose originals live elsewhere), then the
     /// originals `[slots][dimensions]` f32 and per slot the metadata (u32 length,
-    /// 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit (u64); a codes flag
-    /// and the quantizer's own section.
+    /// 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit (u64); a codes flag,
+    /// the quantizer's model and the code of every slot.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
         write_params(&mut w, &self.params);
@@ -254,7 +254,10 @@ impl Index {
         match &self.codes {
             Some(codes) => {
                 w.u8(1);
-                codes.write(&mut w);
+                codes.write_model(&mut w);
+                for slot in 0..slots as u32 {
+                    codes.write_slot(slot, &mut w);
+                }
             }
             None => w.u8(0),
         }
@@ -300,7 +303,13 @@ impl Index {
         index.fitted_on = usize::try_from(r.u64("fit count")?).unwrap_or(usize::MAX);
         index.codes = match r.u8("codes flag")? {
             0 => None,
-            1 => Some(Codes::read(&mut r, &params, slots)?),
+            1 => {
+                let mut codes = Codes::read_model(&mut r, &params)?;
+                for slot in 0..slots as u32 {
+                    codes.read_slot(slot, &mut r)?;
+                }
+                Some(codes)
+            }
             other => return Err(r.corrupt(format!("codes flag {other} is not 0 or 1"))),
         };
         r.finish()?;

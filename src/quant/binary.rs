@@ -241,20 +241,19 @@ impl BinaryCodes {
             + self.scratch.capacity()
     }
 
-    /// Serialises the fitted state and the codes.
-    pub fn write(&self, w: &mut Writer) {
+    /// Serialises the fitted state (not the codes).
+    pub fn write_model(&self, w: &mut Writer) {
         w.u8(match self.query {
             BinaryQuery::Hamming => 1,
             BinaryQuery::Asymmetric => 2,
         });
         w.f32s(&self.center);
         w.f32(self.mean_factor);
-        self.blocks.write(w);
-        w.f32s(&self.aux);
     }
 
-    /// Reads what [`BinaryCodes::write`] wrote, for an index of `slots` slots.
-    pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
+    /// Reads what [`BinaryCodes::write_model`] wrote: the codes of a fitted quantizer, none
+    /// stored yet.
+    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         let query = match r.u8("binary query mode")? {
             1 => BinaryQuery::Hamming,
             2 => BinaryQuery::Asymmetric,
@@ -265,24 +264,39 @@ impl BinaryCodes {
             return Err(r.corrupt("binary center length differs from dimensions".into()));
         }
         let has_factor = !center.is_empty() || metric != Metric::Cosine;
-        let aux_stride = usize::from(has_factor) + usize::from(metric == Metric::L2);
-        let mean_factor = r.f32("binary mean factor")?;
-        let blocks = Blocks::read(r, dimensions.div_ceil(4), slots)?;
-        let aux = r.f32s("binary aux")?;
-        if aux.len() != slots * aux_stride {
-            return Err(r.corrupt("binary aux count differs from the slot count".into()));
-        }
         Ok(BinaryCodes {
             dimensions,
             metric,
             query,
             center,
-            mean_factor,
-            blocks,
-            aux,
-            aux_stride,
+            mean_factor: r.f32("binary mean factor")?,
+            blocks: Blocks::new(dimensions.div_ceil(4)),
+            aux: Vec::new(),
+            aux_stride: usize::from(has_factor) + usize::from(metric == Metric::L2),
             has_factor,
             scratch: Vec::new(),
         })
+    }
+
+    /// Writes the code of `slot`: its sign groups, then its per-vector terms.
+    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+        let slot = slot as usize;
+        self.blocks.write_slot(slot, w);
+        for &v in &self.aux[slot * self.aux_stride..(slot + 1) * self.aux_stride] {
+            w.f32(v);
+        }
+    }
+
+    /// Reads what [`BinaryCodes::write_slot`] wrote into `slot` (existing, or the next new one).
+    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+        let slot = slot as usize;
+        self.blocks.read_slot(slot, r)?;
+        if slot * self.aux_stride == self.aux.len() {
+            self.aux.resize((slot + 1) * self.aux_stride, 0.0);
+        }
+        for i in 0..self.aux_stride {
+            self.aux[slot * self.aux_stride + i] = r.f32("binary per-vector terms")?;
+        }
+        Ok(())
     }
 }

@@ -166,17 +166,31 @@ impl Blocks {
         self.bytes.capacity()
     }
 
-    /// Serialises the blocks.
-    pub fn write(&self, w: &mut Writer) {
-        w.bytes(&self.bytes);
+    /// The sub-codes of `slot` (`m` values below 16) into `codes`.
+    pub fn get(&self, slot: usize, codes: &mut [u8]) {
+        let (block, lane) = (slot / FASTSCAN_BLOCK, slot % FASTSCAN_BLOCK);
+        let (byte, shift) = (lane % 16, 4 * (lane / 16));
+        for (sub, code) in codes.iter_mut().enumerate() {
+            *code = (self.bytes[(block * self.m + sub) * 16 + byte] >> shift) & 0x0f;
+        }
     }
 
-    /// Reads blocks of `m` sub-codes for `slots` slots.
-    pub fn read(r: &mut Reader, m: usize, slots: usize) -> Result<Self> {
-        let bytes = r.bytes("fast-scan blocks")?;
-        if bytes.len() != slots.div_ceil(FASTSCAN_BLOCK) * m * 16 {
-            return Err(r.corrupt("fast-scan block count differs from the slot count".into()));
+    /// Writes the sub-codes of `slot`, two per byte (`ceil(m / 2)` bytes, low nibble first).
+    pub fn write_slot(&self, slot: usize, w: &mut Writer) {
+        let mut codes = vec![0u8; self.m];
+        self.get(slot, &mut codes);
+        for pair in codes.chunks(2) {
+            w.u8(pair[0] | pair.get(1).map_or(0, |hi| hi << 4));
         }
-        Ok(Blocks { m, slots, bytes })
+    }
+
+    /// Reads what [`Blocks::write_slot`] wrote into `slot` (an existing slot, or the next new one).
+    pub fn read_slot(&mut self, slot: usize, r: &mut Reader) -> Result<()> {
+        let packed = r.raw(self.m.div_ceil(2), "fast-scan codes")?;
+        let codes: Vec<u8> = (0..self.m)
+            .map(|i| (packed[i / 2] >> (4 * (i % 2))) & 0x0f)
+            .collect();
+        self.set(slot, &codes);
+        Ok(())
     }
 }

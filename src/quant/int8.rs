@@ -173,39 +173,57 @@ impl Int8Codes {
             + 4 * (self.norms.capacity() + self.lower.capacity() + self.step.capacity())
     }
 
-    /// Serialises the calibration and the codes.
-    pub fn write(&self, w: &mut Writer) {
+    /// Serialises the calibration (not the codes).
+    pub fn write_model(&self, w: &mut Writer) {
         w.f32s(&self.lower);
         w.f32s(&self.step);
-        let bytes: Vec<u8> = self.codes.iter().map(|&c| c as u8).collect();
-        w.bytes(&bytes);
-        w.f32s(&self.norms);
     }
 
-    /// Reads what [`Int8Codes::write`] wrote, for an index of `slots` slots.
-    pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
+    /// Reads what [`Int8Codes::write_model`] wrote: a calibrated quantizer, no codes yet.
+    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         let lower = r.f32s("int8 lower bounds")?;
         let step = r.f32s("int8 steps")?;
         if lower.len() != dimensions || step.len() != dimensions {
             return Err(r.corrupt("int8 calibration length differs from dimensions".into()));
-        }
-        let codes: Vec<i8> = r
-            .bytes("int8 codes")?
-            .into_iter()
-            .map(|b| b as i8)
-            .collect();
-        let norms = r.f32s("int8 norms")?;
-        let expected_norms = if metric == Metric::L2 { slots } else { 0 };
-        if codes.len() != slots * dimensions || norms.len() != expected_norms {
-            return Err(r.corrupt("int8 code count differs from the slot count".into()));
         }
         Ok(Int8Codes {
             dimensions,
             metric,
             lower,
             step,
-            codes,
-            norms,
+            codes: Vec::new(),
+            norms: Vec::new(),
         })
+    }
+
+    /// Writes the code of `slot`: `dimensions` signed bytes, then `|x|²` for l2.
+    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+        let slot = slot as usize;
+        for &c in &self.codes[slot * self.dimensions..(slot + 1) * self.dimensions] {
+            w.u8(c as u8);
+        }
+        if self.metric == Metric::L2 {
+            w.f32(self.norms[slot]);
+        }
+    }
+
+    /// Reads what [`Int8Codes::write_slot`] wrote into `slot` (existing, or the next new one).
+    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+        let slot = slot as usize;
+        let d = self.dimensions;
+        let raw = r.raw(d, "int8 codes")?;
+        if slot == self.slots() {
+            self.codes.resize((slot + 1) * d, 0);
+            if self.metric == Metric::L2 {
+                self.norms.push(0.0);
+            }
+        }
+        for (c, &b) in self.codes[slot * d..(slot + 1) * d].iter_mut().zip(raw) {
+            *c = b as i8;
+        }
+        if self.metric == Metric::L2 {
+            self.norms[slot] = r.f32("int8 norm")?;
+        }
+        Ok(())
     }
 }

@@ -135,31 +135,52 @@ impl Codes {
         }
     }
 
-    /// Serialises the fitted quantizer and its codes.
-    pub fn write(&self, w: &mut Writer) {
+    /// Serialises the fitted quantizer (not the codes).
+    pub fn write_model(&self, w: &mut Writer) {
         match self {
-            Codes::Binary(c) => c.write(w),
-            Codes::Int8(c) => c.write(w),
-            Codes::Pq(c) => c.write(w),
-            Codes::FastScan(c) => c.write(w),
+            Codes::Binary(c) => c.write_model(w),
+            Codes::Int8(c) => c.write_model(w),
+            Codes::Pq(c) => c.write_model(w),
+            Codes::FastScan(c) => c.write_model(w),
         }
     }
 
-    /// Reads what [`Codes::write`] wrote for an index of `params` with `slots` slots.
-    pub fn read(r: &mut Reader, params: &IndexParams, slots: usize) -> Result<Codes> {
+    /// Reads what [`Codes::write_model`] wrote for an index of `params`: a fitted quantizer
+    /// with no codes stored yet.
+    pub fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Codes> {
         let (d, metric) = (params.dimensions, params.metric);
         Ok(match params.quantization {
             Quantization::None => {
                 return Err(r.corrupt("codes stored for an index without quantization".into()));
             }
             Quantization::Binary { .. } => {
-                Codes::Binary(binary::BinaryCodes::read(r, d, metric, slots)?)
+                Codes::Binary(binary::BinaryCodes::read_model(r, d, metric)?)
             }
-            Quantization::Int8 { .. } => Codes::Int8(int8::Int8Codes::read(r, d, metric, slots)?),
+            Quantization::Int8 { .. } => Codes::Int8(int8::Int8Codes::read_model(r, d, metric)?),
             Quantization::Pq { bits: 4, .. } => {
-                Codes::FastScan(pq::FastScanCodes::read(r, d, metric, slots)?)
+                Codes::FastScan(pq::FastScanCodes::read_model(r, d, metric)?)
             }
-            Quantization::Pq { .. } => Codes::Pq(pq::PqCodes::read(r, d, metric, slots)?),
+            Quantization::Pq { .. } => Codes::Pq(pq::PqCodes::read_model(r, d, metric)?),
         })
+    }
+
+    /// Writes the code of `slot` (a fixed number of bytes for a given quantizer).
+    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+        match self {
+            Codes::Binary(c) => c.write_slot(slot, w),
+            Codes::Int8(c) => c.write_slot(slot, w),
+            Codes::Pq(c) => c.write_slot(slot, w),
+            Codes::FastScan(c) => c.write_slot(slot, w),
+        }
+    }
+
+    /// Reads what [`Codes::write_slot`] wrote into `slot` (existing, or the next new one).
+    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+        match self {
+            Codes::Binary(c) => c.read_slot(slot, r),
+            Codes::Int8(c) => c.read_slot(slot, r),
+            Codes::Pq(c) => c.read_slot(slot, r),
+            Codes::FastScan(c) => c.read_slot(slot, r),
+        }
     }
 }

@@ -203,24 +203,35 @@ impl PqCodes {
         self.codes.capacity() + self.books.memory_bytes()
     }
 
-    /// Serialises the codebooks and the codes.
-    pub fn write(&self, w: &mut Writer) {
+    /// Serialises the codebooks (not the codes).
+    pub fn write_model(&self, w: &mut Writer) {
         self.books.write(w);
-        w.bytes(&self.codes);
     }
 
-    /// Reads what [`PqCodes::write`] wrote, for an index of `slots` slots.
-    pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
-        let books = Codebooks::read(r, dimensions, 8)?;
-        let codes = r.bytes("pq codes")?;
-        if codes.len() != slots * books.m {
-            return Err(r.corrupt("pq code count differs from the slot count".into()));
-        }
+    /// Reads what [`PqCodes::write_model`] wrote: trained codebooks, no codes yet.
+    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         Ok(PqCodes {
             metric,
-            books,
-            codes,
+            books: Codebooks::read(r, dimensions, 8)?,
+            codes: Vec::new(),
         })
+    }
+
+    /// Writes the code of `slot`: one byte per subspace.
+    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+        let (slot, m) = (slot as usize, self.books.m);
+        w.raw(&self.codes[slot * m..(slot + 1) * m]);
+    }
+
+    /// Reads what [`PqCodes::write_slot`] wrote into `slot` (existing, or the next new one).
+    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+        let (slot, m) = (slot as usize, self.books.m);
+        let raw = r.raw(m, "pq codes")?;
+        if slot == self.slots() {
+            self.codes.resize((slot + 1) * m, 0);
+        }
+        self.codes[slot * m..(slot + 1) * m].copy_from_slice(raw);
+        Ok(())
     }
 }
 
@@ -289,20 +300,29 @@ impl FastScanCodes {
         self.blocks.memory_bytes() + self.books.memory_bytes()
     }
 
-    /// Serialises the codebooks and the blocks.
-    pub fn write(&self, w: &mut Writer) {
+    /// Serialises the codebooks (not the codes).
+    pub fn write_model(&self, w: &mut Writer) {
         self.books.write(w);
-        self.blocks.write(w);
     }
 
-    /// Reads what [`FastScanCodes::write`] wrote, for an index of `slots` slots.
-    pub fn read(r: &mut Reader, dimensions: usize, metric: Metric, slots: usize) -> Result<Self> {
+    /// Reads what [`FastScanCodes::write_model`] wrote: trained codebooks, no codes yet.
+    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         let books = Codebooks::read(r, dimensions, 4)?;
-        let blocks = Blocks::read(r, books.m, slots)?;
+        let blocks = Blocks::new(books.m);
         Ok(FastScanCodes {
             metric,
             books,
             blocks,
         })
+    }
+
+    /// Writes the code of `slot`: its sub-codes, two per byte.
+    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+        self.blocks.write_slot(slot as usize, w);
+    }
+
+    /// Reads what [`FastScanCodes::write_slot`] wrote into `slot` (existing, or the next new one).
+    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+        self.blocks.read_slot(slot as usize, r)
     }
 }
