@@ -18,6 +18,10 @@ use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
 use crate::quant::Codes;
 use crate::store::MemoryStore;
 
+/// Slots per page of ids and codes in the IndexedDB store: a page of 4,096 binary codes of
+/// 384 dimensions is about 230 KB, so an add rewrites little and a reopen reads few records.
+pub const PAGE_SLOTS: usize = 4096;
+
 /// Magic bytes at the start of every index file.
 pub const MAGIC: &[u8; 8] = b"QUIVERIX";
 /// The format this build writes and reads.
@@ -229,13 +233,7 @@ impl Index {
         let slots = self.live.len();
         w.u32(slots as u32);
         for slot in 0..slots as u32 {
-            match self.ids.id(slot) {
-                Some(id) => {
-                    w.u16(id.len() as u16);
-                    w.raw(id.as_bytes());
-                }
-                None => w.u16(u16::MAX),
-            }
+            self.write_id(slot, &mut w);
         }
         match &self.store {
             Some(store) => {
@@ -250,16 +248,11 @@ impl Index {
             }
             None => w.u8(0),
         }
-        w.u64(self.fitted_on as u64);
-        match &self.codes {
-            Some(codes) => {
-                w.u8(1);
-                codes.write_model(&mut w);
-                for slot in 0..slots as u32 {
-                    codes.write_slot(slot, &mut w);
-                }
+        self.write_model(&mut w);
+        if let Some(codes) = &self.codes {
+            for slot in 0..slots as u32 {
+                codes.write_slot(slot, &mut w);
             }
-            None => w.u8(0),
         }
         w.finish()
     }
@@ -277,43 +270,159 @@ impl Index {
         }
         index.live.reserve(slots);
         for slot in 0..slots as u32 {
-            let len = r.u16("id length")?;
-            if len == u16::MAX {
-                index.live.push(false);
-                continue;
-            }
-            let raw = r.raw(usize::from(len), "id")?;
-            let id = core::str::from_utf8(raw)
-                .map_err(|_| r.corrupt(format!("id of slot {slot} is not UTF-8")))?;
-            if id.is_empty() || index.ids.slot(id).is_some() {
-                return Err(r.corrupt(format!("id of slot {slot} is empty or repeated")));
-            }
-            index.ids.insert(id, slot);
-            index.live.push(true);
+            index.read_id(slot, &mut r)?;
         }
         match r.u8("originals flag")? {
             0 => index.store = None,
             1 => read_store(&mut r, &mut index, slots)?,
             other => return Err(r.corrupt(format!("originals flag {other} is not 0 or 1"))),
         }
-        index.free = (0..slots as u32)
-            .rev()
-            .filter(|&s| !index.live[s as usize])
-            .collect();
-        index.fitted_on = usize::try_from(r.u64("fit count")?).unwrap_or(usize::MAX);
-        index.codes = match r.u8("codes flag")? {
-            0 => None,
-            1 => {
-                let mut codes = Codes::read_model(&mut r, &params)?;
-                for slot in 0..slots as u32 {
-                    codes.read_slot(slot, &mut r)?;
-                }
-                Some(codes)
+        index.read_model(&mut r)?;
+        if let Some(codes) = &mut index.codes {
+            for slot in 0..slots as u32 {
+                codes.read_slot(slot, &mut r)?;
             }
-            other => return Err(r.corrupt(format!("codes flag {other} is not 0 or 1"))),
-        };
+        }
+        index.rebuild_free_list();
         r.finish()?;
         Ok(index)
+    }
+
+    /// The state of an index whose originals live elsewhere that is not per slot: params,
+    /// slot count, and the fit count and model of its quantizer. Framed like `to_bytes`.
+    pub fn header_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        write_params(&mut w, &self.params);
+        w.u32(self.live.len() as u32);
+        self.write_model(&mut w);
+        w.finish()
+    }
+
+    /// An index (originals elsewhere) from [`Index::header_bytes`], with no slot loaded yet;
+    /// returns it with the slot count its pages must add up to (see [`Index::load_page`]).
+    pub fn from_header(bytes: &[u8]) -> Result<(Index, usize)> {
+        let mut r = Reader::open(bytes)?;
+        let mut index = Index::new_external(read_params(&mut r)?);
+        let slots = r.u32("slot count")? as usize;
+        index.read_model(&mut r)?;
+        r.finish()?;
+        Ok((index, slots))
+    }
+
+    /// Number of pages the slots fill.
+    pub fn pages(&self) -> usize {
+        self.live.len().div_ceil(PAGE_SLOTS)
+    }
+
+    /// Page `page`: the ids and codes of slots `page × PAGE_SLOTS ..` (at most
+    /// [`PAGE_SLOTS`]), framed. Payload: page number (u32), slot count (u32), per slot the
+    /// id (as in `to_bytes`) and, once the quantizer is fitted, the slot's code.
+    pub fn page_bytes(&self, page: usize) -> Vec<u8> {
+        let first = page * PAGE_SLOTS;
+        let end = (first + PAGE_SLOTS).min(self.live.len());
+        let mut w = Writer::default();
+        w.u32(page as u32);
+        w.u32((end - first) as u32);
+        for slot in first as u32..end as u32 {
+            self.write_id(slot, &mut w);
+            if let Some(codes) = &self.codes {
+                codes.write_slot(slot, &mut w);
+            }
+        }
+        w.finish()
+    }
+
+    /// Loads the next page (pages load in order, after [`Index::from_header`]); call
+    /// [`Index::finish_loading`] after the last.
+    pub fn load_page(&mut self, bytes: &[u8]) -> Result<()> {
+        let mut r = Reader::open(bytes)?;
+        let page = r.u32("page number")? as usize;
+        let expected = self.live.len() / PAGE_SLOTS;
+        if page != expected || self.live.len() % PAGE_SLOTS != 0 {
+            return Err(r.corrupt(format!("page {page} arrived where page {expected} belongs")));
+        }
+        let count = r.u32("page slot count")? as usize;
+        if count == 0 || count > PAGE_SLOTS {
+            return Err(r.corrupt(format!("a page of {count} slots")));
+        }
+        for slot in (page * PAGE_SLOTS) as u32..(page * PAGE_SLOTS + count) as u32 {
+            self.read_id(slot, &mut r)?;
+            if let Some(codes) = &mut self.codes {
+                codes.read_slot(slot, &mut r)?;
+            }
+        }
+        r.finish()
+    }
+
+    /// Checks that the pages held `slots` slots (the header's count) and readies the index.
+    pub fn finish_loading(&mut self, slots: usize) -> Result<()> {
+        if self.live.len() != slots {
+            return Err(Error::Corrupt(format!(
+                "the pages hold {} slots, the header says {slots}",
+                self.live.len()
+            )));
+        }
+        self.rebuild_free_list();
+        Ok(())
+    }
+
+    fn rebuild_free_list(&mut self) {
+        self.free = (0..self.live.len() as u32)
+            .rev()
+            .filter(|&s| !self.live[s as usize])
+            .collect();
+    }
+
+    /// The id of `slot`: u16 length (0xFFFF = free) and UTF-8.
+    fn write_id(&self, slot: u32, w: &mut Writer) {
+        match self.ids.id(slot) {
+            Some(id) => {
+                w.u16(id.len() as u16);
+                w.raw(id.as_bytes());
+            }
+            None => w.u16(u16::MAX),
+        }
+    }
+
+    /// Reads what [`Index::write_id`] wrote into the next slot, `slot`.
+    fn read_id(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+        let len = r.u16("id length")?;
+        if len == u16::MAX {
+            self.live.push(false);
+            return Ok(());
+        }
+        let raw = r.raw(usize::from(len), "id")?;
+        let id = core::str::from_utf8(raw)
+            .map_err(|_| r.corrupt(format!("id of slot {slot} is not UTF-8")))?;
+        if id.is_empty() || self.ids.slot(id).is_some() {
+            return Err(r.corrupt(format!("id of slot {slot} is empty or repeated")));
+        }
+        self.ids.insert(id, slot);
+        self.live.push(true);
+        Ok(())
+    }
+
+    /// The fit count, then a codes flag and the quantizer's model.
+    fn write_model(&self, w: &mut Writer) {
+        w.u64(self.fitted_on as u64);
+        match &self.codes {
+            Some(codes) => {
+                w.u8(1);
+                codes.write_model(w);
+            }
+            None => w.u8(0),
+        }
+    }
+
+    /// Reads what [`Index::write_model`] wrote: a fitted quantizer with no codes yet.
+    fn read_model(&mut self, r: &mut Reader) -> Result<()> {
+        self.fitted_on = usize::try_from(r.u64("fit count")?).unwrap_or(usize::MAX);
+        self.codes = match r.u8("codes flag")? {
+            0 => None,
+            1 => Some(Codes::read_model(r, &self.params)?),
+            other => return Err(r.corrupt(format!("codes flag {other} is not 0 or 1"))),
+        };
+        Ok(())
     }
 }
 

@@ -650,3 +650,37 @@ fn a_refit_without_every_original_fails_and_changes_nothing() {
     );
     assert_eq!(index.to_bytes(), before);
 }
+
+#[test]
+fn header_and_pages_rebuild_the_index_and_reject_wrong_pages() {
+    use quiver::persist::PAGE_SLOTS;
+    let d = 16;
+    let n = 2 * PAGE_SLOTS + 123;
+    let data = TestRng::new(51).clustered(n, d);
+    for quantization in ALL_QUANTIZATIONS {
+        let params = IndexParams::new(d, Metric::L2, quantization).unwrap();
+        let mut index = Index::new_external(params);
+        let mut originals = ExternalOriginals(Default::default());
+        originals.add(&mut index, &ids(0..n), &data);
+        index.delete(&ids(5..9));
+        assert_eq!(index.pages(), 3);
+        let pages: Vec<Vec<u8>> = (0..index.pages()).map(|p| index.page_bytes(p)).collect();
+        let (mut loaded, slots) = Index::from_header(&index.header_bytes()).unwrap();
+        for page in &pages {
+            loaded.load_page(page).unwrap();
+        }
+        loaded.finish_loading(slots).unwrap();
+        assert_eq!(loaded.to_bytes(), index.to_bytes(), "{quantization:?}");
+        // Out of order, missing, or altered pages are errors.
+        let (mut wrong, slots) = Index::from_header(&index.header_bytes()).unwrap();
+        assert_error(
+            wrong.load_page(&pages[1]),
+            "page 1 arrived where page 0 belongs",
+        );
+        wrong.load_page(&pages[0]).unwrap();
+        assert_error(wrong.finish_loading(slots), "the pages hold 4096 slots");
+        let mut altered = pages[2].clone();
+        altered[30] ^= 1;
+        assert_error(wrong.load_page(&altered), "checksum mismatch");
+    }
+}
