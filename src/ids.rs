@@ -70,11 +70,6 @@ impl IdMap {
         ))
     }
 
-    /// True if `slot` holds a live id.
-    pub fn is_live(&self, slot: u32) -> bool {
-        self.lens.get(slot as usize).is_some_and(|&l| l != NO_ID)
-    }
-
     /// The slot of `id`, if present.
     pub fn slot(&self, id: &str) -> Option<u32> {
         let hash = self.hasher.hash_one(id);

@@ -143,12 +143,6 @@ fn as_u8(bytes: &[i8]) -> &[u8] {
     unsafe { core::slice::from_raw_parts(bytes.as_ptr().cast(), bytes.len()) }
 }
 
-/// i8 inner product. See [`scalar::dot_i8_scalar`].
-pub fn dot_i8_simd128(a: &[i8], b: &[i8]) -> i32 {
-    debug_assert_eq!(a.len(), b.len());
-    dot_i8_one(as_u8(a), as_u8(b))
-}
-
 /// i8 inner product of `query` with each code. See [`scalar::dot_i8_batch_scalar`].
 pub fn dot_i8_batch_simd128(query: &[i8], codes: &[i8], out: &mut [i32]) {
     let stride = query.len();
@@ -157,14 +151,6 @@ pub fn dot_i8_batch_simd128(query: &[i8], codes: &[i8], out: &mut [i32]) {
     for (code, o) in as_u8(codes).chunks_exact(stride).zip(out.iter_mut()) {
         *o = dot_i8_one(query, code);
     }
-}
-
-/// Hamming distance of two bit codes. See [`scalar::hamming_scalar`].
-pub fn hamming_simd128(a: &[u8], b: &[u8]) -> u32 {
-    debug_assert_eq!(a.len(), b.len());
-    let mut out = [0u32];
-    hamming_batch_simd128(a, b, &mut out);
-    out[0]
 }
 
 /// Hamming distances from `query` to each code, four codes per step so that one

@@ -104,16 +104,6 @@ impl Codes {
         }
     }
 
-    /// Number of slots encoded.
-    pub fn slots(&self) -> usize {
-        match self {
-            Codes::Binary(c) => c.slots(),
-            Codes::Int8(c) => c.slots(),
-            Codes::Pq(c) => c.slots(),
-            Codes::FastScan(c) => c.slots(),
-        }
-    }
-
     /// Prepares `q` and scans every code, offering live slots to `top` with their
     /// estimated keys.
     pub fn scan(&self, q: &[f32], live: &[bool], top: &mut TopK) {

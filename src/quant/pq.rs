@@ -253,11 +253,6 @@ impl FastScanCodes {
         }
     }
 
-    /// Number of slots encoded.
-    pub fn slots(&self) -> usize {
-        self.blocks.slots()
-    }
-
     /// Makes room for `additional` more slots.
     pub fn reserve(&mut self, additional: usize) {
         self.blocks.reserve(additional);

@@ -25,11 +25,6 @@ impl MemoryStore {
         &self.vectors
     }
 
-    /// Number of slots held.
-    pub fn slots(&self) -> usize {
-        self.metadata.len()
-    }
-
     /// Stores `vector` and `metadata` (JSON text) in `slot` (an existing slot, or the next new one).
     pub fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
         debug_assert_eq!(vector.len(), self.dimensions);

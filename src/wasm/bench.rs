@@ -240,10 +240,4 @@ impl ScanBench {
         self.codes.scan(q, &self.live, &mut top);
         top.into_sorted().first().map_or(0.0, |c| f64::from(c.key))
     }
-
-    /// Bytes the codes occupy.
-    #[wasm_bindgen(getter, js_name = codeBytes)]
-    pub fn code_bytes(&self) -> f64 {
-        self.codes.memory_bytes() as f64
-    }
 }
