@@ -2,7 +2,7 @@
 // query's candidates? Measures, for 100k vectors of 384 f32:
 //   - writing them in transactions of 1,000 (vectors/s), per layout;
 //   - reading C random candidates in one readonly transaction (C = 40: k 10 × oversampling 4;
-//     C = 100: oversampling 10) from one record per vector, and from blocks of 16 and 64
+//     C = 100: oversampling 10) from one record per vector, and from blocks of 4, 8, 16 and 64
 //     vectors (one get per distinct block);
 //   - a bulk getAll of 1 MB records, as reopening an index loads its code pages.
 // Medians over 30 queries. The answer decides the layout of the IndexedDB store.
@@ -24,12 +24,13 @@ const results = await page.evaluate(async () => {
   const done = (tx) => new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
   const open = indexedDB.open("layouts", 1);
   open.onupgradeneeded = () => {
-    for (const name of ["rows", "blocks16", "blocks64", "pages"]) open.result.createObjectStore(name);
+    for (const name of ["rows", "blocks4", "blocks8", "blocks16", "blocks64", "pages"]) open.result.createObjectStore(name);
   };
   const db = await req(open);
   const vector = (i) => { const v = new Float32Array(D); for (let j = 0; j < D; j++) v[j] = Math.sin(i * 7.1 + j); return v; };
+  const LAYOUTS = [["rows", 1], ["blocks4", 4], ["blocks8", 8], ["blocks16", 16], ["blocks64", 64]];
   const out = {};
-  for (const [store, per] of [["rows", 1], ["blocks16", 16], ["blocks64", 64]]) {
+  for (const [store, per] of LAYOUTS) {
     const t = performance.now();
     const blocks = Math.ceil(N / per), step = Math.ceil(1000 / per);
     for (let first = 0; first < blocks; first += step) {
@@ -48,7 +49,7 @@ const results = await page.evaluate(async () => {
   const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % N;
   const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
   for (const C of [40, 100]) {
-    for (const [store, per] of [["rows", 1], ["blocks16", 16], ["blocks64", 64]]) {
+    for (const [store, per] of LAYOUTS) {
       const times = [];
       for (let q = 0; q < QUERIES; q++) {
         const slots = Array.from({ length: C }, rand);

@@ -90,6 +90,9 @@ pub enum Error {
         /// The slot whose original is missing.
         slot: u32,
     },
+    /// The browser's storage refused or failed an operation; the index is unchanged.
+    #[error("IndexedDB: {0}")]
+    Storage(String),
     /// A byte string that is not a quiver index, or is damaged.
     #[error("cannot read index bytes: {0}")]
     Corrupt(String),

@@ -202,7 +202,7 @@ impl Index {
         metadata: Option<&[Option<String>]>,
     ) -> Result<()> {
         let plan = self.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
-        self.apply_add(ids, plan, metadata, &|_| None)
+        self.apply_add(ids, &plan, metadata, &|_| None)
     }
 
     /// Phase one of an add: checks every input and works out the slots, changing nothing.
@@ -289,7 +289,7 @@ impl Index {
     pub fn apply_add<'a, S: AsRef<str>>(
         &mut self,
         ids: &[S],
-        plan: AddPlan,
+        plan: &AddPlan,
         metadata: Option<&[Option<String>]>,
         originals: &'a dyn Fn(u32) -> Option<&'a [f32]>,
     ) -> Result<()> {
@@ -392,6 +392,16 @@ impl Index {
             codes.set(slot, vector(slot));
         }
         Some(codes)
+    }
+
+    /// True if `slot` holds a vector.
+    pub fn is_live(&self, slot: u32) -> bool {
+        self.live.get(slot as usize).copied().unwrap_or(false)
+    }
+
+    /// Number of slots, live or free.
+    pub fn slot_count(&self) -> usize {
+        self.live.len()
     }
 
     /// Live slots in increasing order.

@@ -538,7 +538,7 @@ impl ExternalOriginals {
         let (slots, stored) = (plan.slots.clone(), plan.vectors.clone());
         let map = &self.0;
         index
-            .apply_add(ids, plan, None, &|slot| map.get(&slot).map(Vec::as_slice))
+            .apply_add(ids, &plan, None, &|slot| map.get(&slot).map(Vec::as_slice))
             .unwrap();
         let d = index.params().dimensions;
         for (i, slot) in slots.into_iter().enumerate() {
@@ -637,7 +637,7 @@ fn a_refit_without_every_original_fails_and_changes_nothing() {
         !plan.refits,
         "200 vectors stay below the int8 fit threshold (256)"
     );
-    index.apply_add(&first, plan, None, &|_| None).unwrap();
+    index.apply_add(&first, &plan, None, &|_| None).unwrap();
     let before = index.to_bytes();
     let more = ids(200..300);
     let plan = index
@@ -645,7 +645,7 @@ fn a_refit_without_every_original_fails_and_changes_nothing() {
         .unwrap();
     assert!(plan.refits);
     assert_error(
-        index.apply_add(&more, plan, None, &|_| None),
+        index.apply_add(&more, &plan, None, &|_| None),
         "slot 0 is missing",
     );
     assert_eq!(index.to_bytes(), before);

@@ -8,13 +8,18 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod convert;
+mod durable;
 mod options;
+mod queue;
+
+use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::index::Index;
+use crate::index::{Hit, Index};
+use durable::Durable;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -65,20 +70,30 @@ extern "C" {
     /// `SearchOptions` in the TypeScript types (an optional trailing parameter).
     #[wasm_bindgen(typescript_type = "SearchOptions")]
     pub type SearchOptionsArg;
+    /// `IndexOptions` in the TypeScript types (an optional trailing parameter).
+    #[wasm_bindgen(typescript_type = "IndexOptions")]
+    pub type IndexOptionsArg;
     /// `unknown[]` in the TypeScript types (an optional trailing parameter).
     #[wasm_bindgen(typescript_type = "unknown[]")]
     pub type MetadataArg;
 }
 
-/// A vector index held in wasm memory.
+/// A vector index: in wasm memory (`new Index`), or persisted in IndexedDB (`Index.open`).
 #[wasm_bindgen(js_name = Index)]
 pub struct JsIndex {
     /// `None` once `close()` ran.
-    inner: Option<Index>,
+    inner: Option<Backend>,
+}
+
+enum Backend {
+    /// Everything in wasm memory; calls complete synchronously. (Boxed: `Index` is large.)
+    Memory(Box<Index>),
+    /// Codes in wasm memory, originals in IndexedDB; calls run in order through a queue.
+    Durable(Rc<Durable>),
 }
 
 fn closed() -> JsError {
-    JsError::new("this Index is closed; create or load a new one")
+    JsError::new("this Index is closed; create or open a new one")
 }
 
 /// A promise settled with the result of `f`.
@@ -89,13 +104,26 @@ fn settle(f: impl FnOnce() -> Result<JsValue, JsError>) -> Promise {
     }
 }
 
+/// JS hits from core hits.
+fn hits_to_js<'a>(hits: impl ExactSizeIterator<Item = Hit<'a>>) -> Result<JsValue, JsError> {
+    let out = Array::new_with_length(hits.len() as u32);
+    for (i, hit) in hits.enumerate() {
+        out.set(i as u32, convert::hit(&hit)?.into());
+    }
+    Ok(out.into())
+}
+
 impl JsIndex {
-    fn index(&self) -> Result<&Index, JsError> {
+    fn backend(&self) -> Result<&Backend, JsError> {
         self.inner.as_ref().ok_or_else(closed)
     }
 
-    fn index_mut(&mut self) -> Result<&mut Index, JsError> {
-        self.inner.as_mut().ok_or_else(closed)
+    /// Runs `f` on the in-memory state (for a persistent index, the committed one).
+    fn with_index<R>(&self, f: impl FnOnce(&Index) -> R) -> Result<R, JsError> {
+        Ok(match self.backend()? {
+            Backend::Memory(index) => f(index),
+            Backend::Durable(durable) => durable.with_index(f),
+        })
     }
 }
 
@@ -108,7 +136,36 @@ impl JsIndex {
     ) -> Result<JsIndex, JsError> {
         let params = options::index_params(options)?;
         Ok(JsIndex {
-            inner: Some(Index::new(params)),
+            inner: Some(Backend::Memory(Box::new(Index::new(params)))),
+        })
+    }
+
+    /// Opens the persistent index `name` (IndexedDB database `quiver:<name>`), creating it
+    /// with `options` if it does not exist. Reopening needs no options; options that
+    /// contradict the stored ones are an error.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Index>")]
+    pub fn open(
+        name: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "IndexOptions")] options: Option<IndexOptionsArg>,
+    ) -> Promise {
+        let parsed = (|| {
+            let name = name
+                .as_string()
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| JsError::new("Index.open: name must be a non-empty string"))?;
+            let params = match options.map(JsValue::from) {
+                Some(o) if !o.is_undefined() => Some(options::index_params(o)?),
+                _ => None,
+            };
+            Ok::<_, JsError>((name, params))
+        })();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let (name, params) = parsed?;
+            let durable = Durable::open(&name, params).await.map_err(JsError::from)?;
+            Ok(JsIndex {
+                inner: Some(Backend::Durable(Rc::new(durable))),
+            }
+            .into())
         })
     }
 
@@ -120,14 +177,31 @@ impl JsIndex {
         #[wasm_bindgen(unchecked_param_type = "Float32Array | Float32Array[]")] vectors: JsValue,
         metadata: Option<MetadataArg>,
     ) -> Promise {
-        settle(|| {
-            let index = self.index_mut()?;
+        let converted = (|| {
+            let dimensions = self.with_index(|i| i.params().dimensions)?;
             let ids = convert::strings(&ids, "ids")?;
-            let vectors = convert::vectors(&vectors, index.params().dimensions)?;
+            let vectors = convert::vectors(&vectors, dimensions)?;
             let metadata = convert::metadata(metadata.map(JsValue::from))?;
-            index.add(&ids, &vectors, metadata.as_deref())?;
-            Ok(JsValue::UNDEFINED)
-        })
+            Ok::<_, JsError>((ids, vectors, metadata))
+        })();
+        let (ids, vectors, metadata) = match converted {
+            Ok(input) => input,
+            Err(error) => return Promise::reject(&error.into()),
+        };
+        match &mut self.inner {
+            None => Promise::reject(&closed().into()),
+            Some(Backend::Memory(index)) => settle(|| {
+                index.add(&ids, &vectors, metadata.as_deref())?;
+                Ok(JsValue::UNDEFINED)
+            }),
+            Some(Backend::Durable(durable)) => {
+                let d = durable.clone();
+                durable.queue.run(async move {
+                    d.add(&ids, &vectors, metadata.as_deref()).await?;
+                    Ok(JsValue::UNDEFINED)
+                })
+            }
+        }
     }
 
     /// The best hits for `query`, best first.
@@ -137,17 +211,31 @@ impl JsIndex {
         #[wasm_bindgen(unchecked_param_type = "Float32Array")] query: JsValue,
         options: Option<SearchOptionsArg>,
     ) -> Promise {
-        settle(|| {
-            let index = self.index()?;
+        let converted = (|| {
             let query = convert::query(&query)?;
             let options = options::search_options(options.map(JsValue::from))?;
-            let hits = index.search(&query, &options)?;
-            let out = Array::new_with_length(hits.len() as u32);
-            for (i, hit) in hits.iter().enumerate() {
-                out.set(i as u32, convert::hit(hit)?.into());
+            Ok::<_, JsError>((query, options))
+        })();
+        let (query, options) = match (converted, self.backend()) {
+            (Ok(input), Ok(_)) => input,
+            (Err(error), _) | (_, Err(error)) => return Promise::reject(&error.into()),
+        };
+        match &self.inner {
+            Some(Backend::Durable(durable)) => {
+                let d = durable.clone();
+                durable.queue.run(async move {
+                    let hits = d.search(&query, &options).await?;
+                    hits_to_js(hits.iter().map(|h| Hit {
+                        id: &h.id,
+                        score: h.score,
+                        metadata: h.metadata.as_deref(),
+                    }))
+                })
             }
-            Ok(out.into())
-        })
+            _ => settle(|| {
+                self.with_index(|index| hits_to_js(index.search(&query, &options)?.into_iter()))?
+            }),
+        }
     }
 
     /// Removes ids; resolves to how many were present.
@@ -156,11 +244,22 @@ impl JsIndex {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
     ) -> Promise {
-        settle(|| {
-            let index = self.index_mut()?;
-            let ids = convert::strings(&ids, "ids")?;
-            Ok(JsValue::from(index.delete(&ids).len() as u32))
-        })
+        let ids = match convert::strings(&ids, "ids") {
+            Ok(ids) => ids,
+            Err(error) => return Promise::reject(&error.into()),
+        };
+        match &mut self.inner {
+            None => Promise::reject(&closed().into()),
+            Some(Backend::Memory(index)) => {
+                Promise::resolve(&JsValue::from(index.delete(&ids).len() as u32))
+            }
+            Some(Backend::Durable(durable)) => {
+                let d = durable.clone();
+                durable
+                    .queue
+                    .run(async move { Ok(JsValue::from(d.delete(&ids).await? as u32)) })
+            }
+        }
     }
 
     /// The stored vector (unit length for cosine) and metadata of `id`, or undefined.
@@ -168,68 +267,89 @@ impl JsIndex {
         unchecked_return_type = "Promise<{ vector: Float32Array; metadata?: unknown } | undefined>"
     )]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
-        settle(|| {
-            let index = self.index()?;
-            let id = id
-                .as_string()
-                .ok_or_else(|| JsError::new("id must be a string"))?;
-            match index.get(&id) {
+        let Some(id) = id.as_string() else {
+            return Promise::reject(&JsError::new("id must be a string").into());
+        };
+        match &self.inner {
+            None => Promise::reject(&closed().into()),
+            Some(Backend::Memory(index)) => settle(|| match index.get(&id) {
                 None => Ok(JsValue::UNDEFINED),
                 Some((vector, metadata)) => Ok(convert::record(vector, metadata)?.into()),
+            }),
+            Some(Backend::Durable(durable)) => {
+                let d = durable.clone();
+                durable.queue.run(async move {
+                    match d.get(&id).await? {
+                        None => Ok(JsValue::UNDEFINED),
+                        Some(e) => Ok(convert::record(&e.vector, e.metadata.as_deref())?.into()),
+                    }
+                })
             }
-        })
+        }
     }
 
     /// The whole index (options, ids, originals, metadata, codes) in the versioned byte
     /// format, with a checksum.
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> Result<Uint8Array, JsError> {
-        Ok(Uint8Array::from(self.index()?.to_bytes().as_slice()))
+        let bytes = self.with_index(Index::to_bytes)?;
+        Ok(Uint8Array::from(bytes.as_slice()))
     }
 
     /// Loads bytes written by `toBytes`; damaged or foreign bytes throw.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &Uint8Array) -> Result<JsIndex, JsError> {
         Ok(JsIndex {
-            inner: Some(Index::from_bytes(&bytes.to_vec())?),
+            inner: Some(Backend::Memory(Box::new(Index::from_bytes(
+                &bytes.to_vec(),
+            )?))),
         })
     }
 
-    /// Releases the index's memory; later calls reject with an error.
+    /// Releases the index's memory (and, once the calls already made have finished, its
+    /// database connection); later calls reject with an error.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&mut self) -> Promise {
-        self.inner = None;
-        Promise::resolve(&JsValue::UNDEFINED)
+        match self.inner.take() {
+            Some(Backend::Durable(durable)) => {
+                let d = durable.clone();
+                durable.queue.run(async move {
+                    d.close();
+                    Ok(JsValue::UNDEFINED)
+                })
+            }
+            _ => Promise::resolve(&JsValue::UNDEFINED),
+        }
     }
 
     /// Number of vectors.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> Result<u32, JsError> {
-        Ok(self.index()?.len() as u32)
+        self.with_index(|i| i.len() as u32)
     }
 
     /// Length of every vector.
     #[wasm_bindgen(getter)]
     pub fn dimensions(&self) -> Result<u32, JsError> {
-        Ok(self.index()?.params().dimensions as u32)
+        self.with_index(|i| i.params().dimensions as u32)
     }
 
     /// The metric's name.
     #[wasm_bindgen(getter, unchecked_return_type = "Metric")]
     pub fn metric(&self) -> Result<String, JsError> {
-        Ok(self.index()?.params().metric.name().to_owned())
+        self.with_index(|i| i.params().metric.name().to_owned())
     }
 
     /// The quantization's name.
     #[wasm_bindgen(getter, unchecked_return_type = "Quantization")]
     pub fn quantization(&self) -> Result<String, JsError> {
-        Ok(self.index()?.params().quantization.name().to_owned())
+        self.with_index(|i| i.params().quantization.name().to_owned())
     }
 
     /// Bytes the index holds in wasm memory (codes, ids, and the originals it keeps).
     #[wasm_bindgen(getter, js_name = memoryBytes)]
     pub fn memory_bytes(&self) -> Result<f64, JsError> {
-        Ok(self.index()?.memory_bytes() as f64)
+        self.with_index(|i| i.memory_bytes() as f64)
     }
 
     /// Size of the module's whole linear memory in bytes (all indexes, plus allocator slack).
@@ -245,7 +365,7 @@ impl JsIndex {
     #[cfg(feature = "bench")]
     #[wasm_bindgen(js_name = memoryUsage)]
     pub fn memory_usage(&self) -> Result<Vec<f64>, JsError> {
-        let usage = self.index()?.memory_usage();
+        let usage = self.with_index(Index::memory_usage)?;
         Ok(vec![
             usage.codes as f64,
             usage.ids as f64,

@@ -1,0 +1,414 @@
+//! IndexedDB, reached from `globalThis.indexedDB`, so the same code runs in a page, a
+//! dedicated worker and an extension service worker.
+//!
+//! ## Schema (database `quiver:<name>`, schema version [`SCHEMA_VERSION`])
+//! | store | key | value |
+//! |---|---|---|
+//! | `meta` | `"header"` | [`crate::Index::header_bytes`]: params, slot count, quantizer model |
+//! | `pages` | page number | [`crate::Index::page_bytes`]: ids and codes of 4,096 slots |
+//! | `vectors` | block number | [`Block::to_bytes`]: originals and metadata of 8 slots |
+//!
+//! Every value is a framed, checksummed byte string with its own format version, so a
+//! damaged or foreign record is reported, never read as data. One `add` or `delete` is one
+//! `readwrite` transaction over the three stores ([`WriteTx`]): IndexedDB commits it whole or
+//! not at all, which is what makes a crash mid-write safe.
+//!
+//! Requests become promises in a small JS module (`inline_js`, not `new Function`, so
+//! extension pages and service workers under a strict CSP can load it).
+
+use hashbrown::HashMap;
+use js_sys::{Array, Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbTransaction};
+use web_sys::{IdbRequest, IdbTransactionMode};
+
+use super::block::Block;
+use crate::error::{Error, Result};
+
+/// The layout of the stores; a database of a newer schema is refused, not misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META: &str = "meta";
+const PAGES: &str = "pages";
+const VECTORS: &str = "vectors";
+const HEADER_KEY: &str = "header";
+
+#[wasm_bindgen(inline_js = r#"
+export function openDatabase(factory, name, version, stores) {
+  return new Promise((resolve, reject) => {
+    let created = false;
+    const request = factory.open(name, version);
+    request.onupgradeneeded = (event) => {
+      created = event.oldVersion === 0;
+      if (created) for (const store of stores) request.result.createObjectStore(store);
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      // Let another tab delete or upgrade the database instead of blocking it forever.
+      db.onversionchange = () => db.close();
+      resolve([db, created]);
+    };
+    request.onerror = () => reject(request.error);
+  });
+}
+export function deleteDatabase(factory, name) {
+  return new Promise((resolve, reject) => {
+    const request = factory.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+  });
+}
+export function settled(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+export function getMany(store, keys) {
+  return Promise.all(keys.map((key) => settled(store.get(key))));
+}
+export function transactionDone(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = openDatabase)]
+    fn open_database(
+        factory: &IdbFactory,
+        name: &str,
+        version: u32,
+        stores: Array,
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = deleteDatabase)]
+    fn delete_database(factory: &IdbFactory, name: &str) -> js_sys::Promise;
+    fn settled(request: &IdbRequest) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = getMany)]
+    fn get_many(store: &IdbObjectStore, keys: Array) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = transactionDone)]
+    fn transaction_done(tx: &IdbTransaction) -> js_sys::Promise;
+}
+
+/// An error from IndexedDB as the crate's error, naming the operation. A full quota gets
+/// its own message because the user can act on it.
+fn storage_error(doing: &str, error: JsValue) -> Error {
+    let field = |key: &str| {
+        Reflect::get(&error, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let (name, message) = (field("name"), field("message"));
+    if name == "QuotaExceededError" {
+        return Error::Storage(format!(
+            "{doing}: the browser's storage quota for this site is full ({message}); \
+             nothing was written and the index is unchanged"
+        ));
+    }
+    let detail = if name.is_empty() && message.is_empty() {
+        error.as_string().unwrap_or_else(|| "unknown error".into())
+    } else {
+        format!("{name}: {message}")
+    };
+    Error::Storage(format!("{doing} failed ({detail}); the index is unchanged"))
+}
+
+async fn wait(doing: &str, promise: js_sys::Promise) -> Result<JsValue> {
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| storage_error(doing, e))
+}
+
+fn factory() -> Result<IdbFactory> {
+    let value = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+        .unwrap_or(JsValue::UNDEFINED);
+    if value.is_null() || value.is_undefined() {
+        return Err(Error::Storage(
+            "this environment has no `indexedDB` (Node has none): use `new Index(options)` \
+             and `toBytes`/`fromBytes` instead of `Index.open`"
+                .into(),
+        ));
+    }
+    Ok(value.unchecked_into())
+}
+
+fn bytes_of(value: &JsValue, what: &str) -> Result<Vec<u8>> {
+    value
+        .dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .ok_or_else(|| Error::Corrupt(format!("the stored {what} is not a byte array")))
+}
+
+/// An open quiver database.
+#[derive(Debug)]
+pub struct IdbStore {
+    db: IdbDatabase,
+}
+
+impl IdbStore {
+    /// Opens (creating if absent) the database of index `name`; also says whether this call
+    /// created it.
+    pub async fn open(name: &str) -> Result<(IdbStore, bool)> {
+        let factory = factory()?;
+        let stores = Array::of3(&META.into(), &PAGES.into(), &VECTORS.into());
+        let full_name = database_name(name);
+        let promise = open_database(&factory, &full_name, SCHEMA_VERSION, stores);
+        let opened = JsFuture::from(promise).await.map_err(|e| {
+            let name = Reflect::get(&e, &JsValue::from_str("name")).ok();
+            if name.and_then(|n| n.as_string()).as_deref() == Some("VersionError") {
+                Error::Storage(format!(
+                    "database {full_name:?} was written by a newer quiver (schema newer than \
+                     version {SCHEMA_VERSION}, which this build reads); it was left untouched"
+                ))
+            } else {
+                storage_error(&format!("opening database {full_name:?}"), e)
+            }
+        })?;
+        let pair: Array = opened.unchecked_into();
+        let db: IdbDatabase = pair.get(0).unchecked_into();
+        let created = pair.get(1).is_truthy();
+        let names = db.object_store_names();
+        if ![META, PAGES, VECTORS].iter().all(|s| names.contains(s)) {
+            db.close();
+            return Err(Error::Corrupt(format!(
+                "database {full_name:?} is not a quiver index (it lacks the stores meta, pages \
+                 and vectors)"
+            )));
+        }
+        Ok((IdbStore { db }, created))
+    }
+
+    /// Deletes the database of index `name` (used to undo an `open` that created it and
+    /// then failed).
+    pub async fn delete(name: &str) -> Result<()> {
+        let factory = factory()?;
+        let full_name = database_name(name);
+        wait(
+            &format!("deleting database {full_name:?}"),
+            delete_database(&factory, &full_name),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Closes the connection.
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    fn transaction(&self, stores: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction> {
+        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        self.db
+            .transaction_with_str_sequence_and_mode(&names, mode)
+            .map_err(|e| storage_error("starting a transaction", e))
+    }
+
+    /// The header and every page, in page order, read in one transaction.
+    pub async fn read_index(&self) -> Result<Option<(Vec<u8>, Vec<Vec<u8>>)>> {
+        let tx = self.transaction(&[META, PAGES], IdbTransactionMode::Readonly)?;
+        let meta = object_store(&tx, META)?;
+        let pages = object_store(&tx, PAGES)?;
+        let header = meta
+            .get(&JsValue::from_str(HEADER_KEY))
+            .map_err(|e| storage_error("reading the header", e))?;
+        let all = pages
+            .get_all()
+            .map_err(|e| storage_error("reading the pages", e))?;
+        let header = wait("reading the header", settled(&header)).await?;
+        let all: Array = wait("reading the pages", settled(&all))
+            .await?
+            .unchecked_into();
+        if header.is_undefined() {
+            if all.length() > 0 {
+                return Err(Error::Corrupt(
+                    "the database holds pages but no header".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let header = bytes_of(&header, "header")?;
+        let pages = all
+            .iter()
+            .map(|page| bytes_of(&page, "page"))
+            .collect::<Result<_>>()?;
+        Ok(Some((header, pages)))
+    }
+
+    /// The blocks `numbers` (each present: the index says they hold live slots), read in one
+    /// transaction.
+    pub async fn read_blocks(
+        &self,
+        numbers: &[u32],
+        dimensions: usize,
+    ) -> Result<HashMap<u32, Block>> {
+        let tx = self.transaction(&[VECTORS], IdbTransactionMode::Readonly)?;
+        get_blocks(&object_store(&tx, VECTORS)?, numbers, dimensions).await
+    }
+
+    /// Every block numbered `first..end`, in one `getAll`.
+    pub async fn read_block_range(
+        &self,
+        first: u32,
+        end: u32,
+        dimensions: usize,
+    ) -> Result<Vec<Block>> {
+        if first >= end {
+            return Ok(Vec::new());
+        }
+        let tx = self.transaction(&[VECTORS], IdbTransactionMode::Readonly)?;
+        let store = object_store(&tx, VECTORS)?;
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &JsValue::from(first),
+            &JsValue::from(end),
+            false,
+            true,
+        )
+        .map_err(|e| storage_error("reading originals", e))?;
+        let keys = store
+            .get_all_keys_with_key(&range)
+            .map_err(|e| storage_error("reading originals", e))?;
+        let values = store
+            .get_all_with_key(&range)
+            .map_err(|e| storage_error("reading originals", e))?;
+        let keys: Array = wait("reading originals", settled(&keys))
+            .await?
+            .unchecked_into();
+        let values: Array = wait("reading originals", settled(&values))
+            .await?
+            .unchecked_into();
+        keys.iter()
+            .zip(values.iter())
+            .map(|(key, value)| {
+                let number = key.as_f64().unwrap_or(-1.0) as u32;
+                Block::from_bytes(&bytes_of(&value, "block")?, number, dimensions)
+            })
+            .collect()
+    }
+
+    /// Starts the one transaction of an `add` or `delete`.
+    pub fn write(&self) -> Result<WriteTx> {
+        let tx = self.transaction(&[META, PAGES, VECTORS], IdbTransactionMode::Readwrite)?;
+        // Listen before anything can complete the transaction.
+        let done = transaction_done(&tx);
+        Ok(WriteTx {
+            meta: object_store(&tx, META)?,
+            pages: object_store(&tx, PAGES)?,
+            vectors: object_store(&tx, VECTORS)?,
+            tx,
+            done,
+        })
+    }
+}
+
+fn database_name(name: &str) -> String {
+    format!("quiver:{name}")
+}
+
+fn object_store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore> {
+    tx.object_store(name)
+        .map_err(|e| storage_error(&format!("opening store {name}"), e))
+}
+
+async fn get_blocks(
+    store: &IdbObjectStore,
+    numbers: &[u32],
+    dimensions: usize,
+) -> Result<HashMap<u32, Block>> {
+    let keys: Array = numbers.iter().map(|&n| JsValue::from(n)).collect();
+    let values: Array = wait("reading originals", get_many(store, keys))
+        .await?
+        .unchecked_into();
+    let mut blocks = HashMap::with_capacity(numbers.len());
+    for (&number, value) in numbers.iter().zip(values.iter()) {
+        if value.is_undefined() {
+            return Err(Error::Corrupt(format!(
+                "the originals of block {number} are missing from the database"
+            )));
+        }
+        let block = Block::from_bytes(&bytes_of(&value, "block")?, number, dimensions)?;
+        blocks.insert(number, block);
+    }
+    Ok(blocks)
+}
+
+/// The readwrite transaction of one `add` or `delete`. Nothing is visible to others until
+/// [`WriteTx::commit`] resolves; dropping it without committing, or any failed request,
+/// aborts it whole.
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: IdbTransaction,
+    meta: IdbObjectStore,
+    pages: IdbObjectStore,
+    vectors: IdbObjectStore,
+    done: js_sys::Promise,
+}
+
+impl WriteTx {
+    /// Reads blocks inside this transaction (to merge an update into them).
+    pub async fn read_blocks(
+        &self,
+        numbers: &[u32],
+        dimensions: usize,
+    ) -> Result<HashMap<u32, Block>> {
+        get_blocks(&self.vectors, numbers, dimensions).await
+    }
+
+    /// Writes a block, or deletes its record when it holds nothing.
+    pub fn put_block(&self, block: &Block, dimensions: usize) -> Result<()> {
+        let key = JsValue::from(block.number);
+        let request = if block.is_empty() {
+            self.vectors.delete(&key)
+        } else {
+            let bytes = Uint8Array::from(block.to_bytes(dimensions).as_slice());
+            self.vectors.put_with_key(&bytes, &key)
+        };
+        request
+            .map(drop)
+            .map_err(|e| self.fail("writing originals", e))
+    }
+
+    /// Writes a page of ids and codes.
+    pub fn put_page(&self, number: usize, bytes: &[u8]) -> Result<()> {
+        self.pages
+            .put_with_key(&Uint8Array::from(bytes), &JsValue::from(number as u32))
+            .map(drop)
+            .map_err(|e| self.fail("writing codes", e))
+    }
+
+    /// Writes the header.
+    pub fn put_header(&self, bytes: &[u8]) -> Result<()> {
+        self.meta
+            .put_with_key(&Uint8Array::from(bytes), &JsValue::from_str(HEADER_KEY))
+            .map(drop)
+            .map_err(|e| self.fail("writing the header", e))
+    }
+
+    /// Aborts after a synchronous failure, so nothing of the call is committed.
+    fn fail(&self, doing: &str, error: JsValue) -> Error {
+        self.abort();
+        storage_error(doing, error)
+    }
+
+    fn abort(&self) {
+        // Throws only if the transaction already finished: then there is nothing to undo.
+        let _ = self.tx.abort();
+    }
+
+    /// Resolves once IndexedDB has committed the transaction; rejects (quota, I/O) if it
+    /// aborted it, in which case nothing of it was written.
+    pub async fn commit(self) -> Result<()> {
+        wait("writing the index", self.done.clone()).await.map(drop)
+    }
+}
+
+impl Drop for WriteTx {
+    /// A transaction dropped before [`WriteTx::commit`] resolved (an error while building
+    /// the call's records) is aborted, so no part of the call is written.
+    fn drop(&mut self) {
+        self.abort();
+    }
+}

@@ -1,0 +1,376 @@
+//! An index kept in IndexedDB (`Index.open`): codes and ids in wasm memory, loaded from
+//! pages on open; originals and metadata only in IndexedDB, read back per query.
+//!
+//! Every call runs after the previous one finished ([`Queue`]). A mutating call works on a
+//! clone of the in-memory index, writes everything it changed in one IndexedDB transaction,
+//! and only once that transaction has committed replaces the in-memory index with the
+//! clone. So a failed write (a full quota, a closed page) leaves both the stored and the
+//! in-memory index as they were.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use hashbrown::{HashMap, HashSet};
+
+use super::queue::Queue;
+use crate::error::{Error, Result};
+use crate::index::{Index, SearchOptions, SearchPlan};
+use crate::params::IndexParams;
+use crate::persist::PAGE_SLOTS;
+use crate::search::rescore::exact_scan;
+use crate::search::topk::{Candidate, best_first};
+use crate::store::block::{BLOCK_SLOTS, Block, Entry, block_of};
+use crate::store::idb::IdbStore;
+
+/// Blocks read per `getAll` by an exact search (4,096 originals, 6 MB at 384 dimensions), so
+/// an exact scan never holds all originals in wasm memory at once.
+const EXACT_CHUNK_BLOCKS: u32 = (PAGE_SLOTS / BLOCK_SLOTS) as u32;
+
+/// One hit of a search, owning what it carries (the metadata came from IndexedDB).
+pub struct FoundHit {
+    /// The hit's id.
+    pub id: String,
+    /// Its score on the metric's scale.
+    pub score: f32,
+    /// Its metadata's JSON text.
+    pub metadata: Option<String>,
+}
+
+/// A persistent index.
+#[derive(Debug)]
+pub struct Durable {
+    store: IdbStore,
+    /// The committed state: what IndexedDB holds, less the originals.
+    index: RefCell<Index>,
+    /// Orders the calls.
+    pub queue: Queue,
+}
+
+impl Durable {
+    /// Opens the index `name`, creating it with `params` if it does not exist.
+    pub async fn open(name: &str, params: Option<IndexParams>) -> Result<Durable> {
+        let (store, created) = IdbStore::open(name).await?;
+        match load(&store, name, params).await {
+            Ok(index) => Ok(Durable {
+                store,
+                index: RefCell::new(index),
+                queue: Queue::new(),
+            }),
+            Err(error) => {
+                store.close();
+                // Undo the empty database this call created, so a failed open leaves
+                // storage as it was. The original error matters more than a failed undo.
+                if created {
+                    let _ = IdbStore::delete(name).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs `f` on the committed index.
+    pub fn with_index<R>(&self, f: impl FnOnce(&Index) -> R) -> R {
+        f(&self.index.borrow())
+    }
+
+    /// Closes the database connection.
+    pub fn close(&self) {
+        self.store.close();
+    }
+
+    /// Upserts a batch (see [`Index::add`]) in one transaction.
+    pub async fn add(
+        &self,
+        ids: &[String],
+        vectors: &[f32],
+        metadata: Option<&[Option<String>]>,
+    ) -> Result<()> {
+        let (plan, mut next) = {
+            let index = self.index.borrow();
+            let plan = index.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
+            (plan, index.clone())
+        };
+        let d = next.params().dimensions;
+        let originals = if plan.refits {
+            self.live_originals(&next).await?
+        } else {
+            HashMap::new()
+        };
+        let old_slots = next.slot_count();
+        let batch: HashSet<u32> = plan.slots.iter().copied().collect();
+        // Blocks that hold a live vector outside the batch must be read and merged.
+        let touched: BTreeSet<u32> = plan.slots.iter().map(|&s| block_of(s)).collect();
+        let merge: Vec<u32> = touched
+            .iter()
+            .copied()
+            .filter(|&b| block_slots(b).any(|s| next.is_live(s) && !batch.contains(&s)))
+            .collect();
+        next.apply_add(ids, &plan, metadata, &|s| {
+            originals.get(&s).map(Vec::as_slice)
+        })?;
+
+        let tx = self.store.write()?;
+        let mut blocks = tx.read_blocks(&merge, d).await?;
+        for (i, &slot) in plan.slots.iter().enumerate() {
+            let entry = Entry {
+                vector: plan.vectors[i * d..(i + 1) * d].to_vec(),
+                metadata: metadata.and_then(|m| m[i].clone()),
+            };
+            blocks
+                .entry(block_of(slot))
+                .or_insert_with(|| Block::empty(block_of(slot)))
+                .set(slot, Some(entry));
+        }
+        for block in blocks.values() {
+            tx.put_block(block, d)?;
+        }
+        let pages: BTreeSet<usize> = if plan.refits {
+            (0..next.pages()).collect()
+        } else {
+            plan.slots
+                .iter()
+                .map(|&s| s as usize / PAGE_SLOTS)
+                .collect()
+        };
+        for &page in &pages {
+            tx.put_page(page, &next.page_bytes(page))?;
+        }
+        if plan.refits || next.slot_count() != old_slots {
+            tx.put_header(&next.header_bytes())?;
+        }
+        tx.commit().await?;
+        *self.index.borrow_mut() = next;
+        Ok(())
+    }
+
+    /// Deletes ids in one transaction; returns how many were present.
+    pub async fn delete(&self, ids: &[String]) -> Result<usize> {
+        let mut next = self.index.borrow().clone();
+        let removed = next.delete(ids);
+        if removed.is_empty() {
+            return Ok(0);
+        }
+        let d = next.params().dimensions;
+        let touched: BTreeSet<u32> = removed.iter().map(|&s| block_of(s)).collect();
+        let merge: Vec<u32> = touched
+            .iter()
+            .copied()
+            .filter(|&b| block_slots(b).any(|s| next.is_live(s)))
+            .collect();
+        let tx = self.store.write()?;
+        let mut blocks = tx.read_blocks(&merge, d).await?;
+        for &slot in &removed {
+            blocks
+                .entry(block_of(slot))
+                .or_insert_with(|| Block::empty(block_of(slot)))
+                .set(slot, None);
+        }
+        for block in blocks.values() {
+            tx.put_block(block, d)?;
+        }
+        let pages: BTreeSet<usize> = removed.iter().map(|&s| s as usize / PAGE_SLOTS).collect();
+        for &page in &pages {
+            tx.put_page(page, &next.page_bytes(page))?;
+        }
+        tx.commit().await?;
+        *self.index.borrow_mut() = next;
+        Ok(removed.len())
+    }
+
+    /// The best hits for `query`: codes scanned in memory, candidates re-scored with their
+    /// originals read from IndexedDB in one transaction.
+    pub async fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<FoundHit>> {
+        let plan = self.index.borrow().plan_search(query, options)?;
+        let d = self.dimensions();
+        let slots_of = |found: &[Candidate]| found.iter().map(|c| c.slot).collect::<Vec<_>>();
+        // The hits' blocks are read for their metadata; a rescore reads them anyway.
+        let (found, blocks) = match plan {
+            SearchPlan::Done(found) => {
+                let blocks = self
+                    .store
+                    .read_blocks(&blocks_of(&slots_of(&found)), d)
+                    .await?;
+                (found, blocks)
+            }
+            SearchPlan::Rescore { .. } => {
+                let slots = plan.slots().unwrap_or_default();
+                let blocks = self.store.read_blocks(&blocks_of(&slots), d).await?;
+                check_present(&blocks, &slots)?;
+                let found = self
+                    .index
+                    .borrow()
+                    .finish_search(plan, &|slot| original(&blocks, slot));
+                (found, blocks)
+            }
+            SearchPlan::Exact { query, k } => {
+                let found = self.exact(&query, k).await?;
+                let blocks = self
+                    .store
+                    .read_blocks(&blocks_of(&slots_of(&found)), d)
+                    .await?;
+                (found, blocks)
+            }
+        };
+        let index = self.index.borrow();
+        let metric = index.params().metric;
+        Ok(found
+            .iter()
+            .map(|c| FoundHit {
+                id: index.id(c.slot).unwrap_or_default().to_owned(),
+                score: metric.score_from_key(c.key),
+                metadata: entry(&blocks, c.slot).and_then(|e| e.metadata.clone()),
+            })
+            .collect())
+    }
+
+    /// Exact search over every original, a chunk of blocks at a time.
+    async fn exact(&self, query: &[f32], k: usize) -> Result<Vec<Candidate>> {
+        let (metric, slots) = {
+            let index = self.index.borrow();
+            (index.params().metric, index.slot_count() as u32)
+        };
+        let d = self.dimensions();
+        let mut best = Vec::new();
+        for first in (0..slots.div_ceil(BLOCK_SLOTS as u32)).step_by(EXACT_CHUNK_BLOCKS as usize) {
+            let end = first + EXACT_CHUNK_BLOCKS;
+            let chunk: HashMap<u32, Block> = self
+                .store
+                .read_block_range(first, end, d)
+                .await?
+                .into_iter()
+                .map(|b| (b.number, b))
+                .collect();
+            let index = self.index.borrow();
+            let live: Vec<u32> = (first * BLOCK_SLOTS as u32..end * BLOCK_SLOTS as u32)
+                .filter(|&s| index.is_live(s))
+                .collect();
+            check_present(&chunk, &live)?;
+            best.extend(exact_scan(
+                query,
+                live.into_iter(),
+                metric,
+                &|slot| original(&chunk, slot),
+                k,
+            ));
+        }
+        best.sort_by(best_first);
+        best.truncate(k);
+        Ok(best)
+    }
+
+    /// The stored vector and metadata of `id`.
+    pub async fn get(&self, id: &str) -> Result<Option<Entry>> {
+        let Some(slot) = self.index.borrow().slot(id) else {
+            return Ok(None);
+        };
+        let blocks = self
+            .store
+            .read_blocks(&[block_of(slot)], self.dimensions())
+            .await?;
+        check_present(&blocks, &[slot])?;
+        Ok(entry(&blocks, slot).cloned())
+    }
+
+    /// The original of every live slot (a refit re-encodes them all).
+    async fn live_originals(&self, index: &Index) -> Result<HashMap<u32, Vec<f32>>> {
+        let end = (index.slot_count() as u32).div_ceil(BLOCK_SLOTS as u32);
+        let blocks = self
+            .store
+            .read_block_range(0, end, index.params().dimensions)
+            .await?;
+        let mut out = HashMap::with_capacity(index.len());
+        for block in blocks {
+            for slot in block_slots(block.number).filter(|&s| index.is_live(s)) {
+                if let Some(e) = block.entry(slot) {
+                    out.insert(slot, e.vector.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn dimensions(&self) -> usize {
+        self.index.borrow().params().dimensions
+    }
+}
+
+/// Reads the stored index, or creates it from `params` when nothing is stored.
+async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<Index> {
+    match (store.read_index().await?, params) {
+        (None, None) => Err(Error::InvalidOption {
+            name: "options",
+            reason: format!(
+                "no index named {name:?} is stored; pass options (such as {{ dimensions: 384 }}) \
+                 to create it"
+            ),
+        }),
+        (None, Some(params)) => {
+            let index = Index::new_external(params);
+            let tx = store.write()?;
+            tx.put_header(&index.header_bytes())?;
+            tx.commit().await?;
+            Ok(index)
+        }
+        (Some((header, pages)), params) => {
+            let (mut index, slots) = Index::from_header(&header)?;
+            for page in &pages {
+                index.load_page(page)?;
+            }
+            index.finish_loading(slots)?;
+            if let Some(params) = params
+                && params != *index.params()
+            {
+                return Err(Error::InvalidOption {
+                    name: "options",
+                    reason: format!(
+                        "index {name:?} is stored with {}, but the options say {}; pass the \
+                         stored options, or none to use them",
+                        describe(index.params()),
+                        describe(&params)
+                    ),
+                });
+            }
+            Ok(index)
+        }
+    }
+}
+
+fn describe(p: &IndexParams) -> String {
+    format!(
+        "dimensions {}, metric {:?}, quantization {:?}",
+        p.dimensions,
+        p.metric.name(),
+        p.quantization
+    )
+}
+
+/// The slots of block `number`.
+fn block_slots(number: u32) -> impl Iterator<Item = u32> {
+    let first = number * BLOCK_SLOTS as u32;
+    first..first + BLOCK_SLOTS as u32
+}
+
+/// The distinct blocks holding `slots`.
+fn blocks_of(slots: &[u32]) -> Vec<u32> {
+    let set: BTreeSet<u32> = slots.iter().map(|&s| block_of(s)).collect();
+    set.into_iter().collect()
+}
+
+fn entry(blocks: &HashMap<u32, Block>, slot: u32) -> Option<&Entry> {
+    blocks.get(&block_of(slot))?.entry(slot)
+}
+
+/// Checks that every live slot has its original, before the scoring closures rely on it.
+fn check_present(blocks: &HashMap<u32, Block>, slots: &[u32]) -> Result<()> {
+    match slots.iter().find(|&&s| entry(blocks, s).is_none()) {
+        Some(slot) => Err(Error::Corrupt(format!(
+            "the original of live slot {slot} is missing from the database"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The original of a slot that [`check_present`] vouched for.
+fn original(blocks: &HashMap<u32, Block>, slot: u32) -> &[f32] {
+    entry(blocks, slot).map_or(&[], |e| e.vector.as_slice())
+}
