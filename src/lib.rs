@@ -29,7 +29,7 @@ pub mod rng;
 pub mod search;
 pub mod store;
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::{Error, Result};
 pub use index::{AddPlan, Hit, Index, MemoryUsage, SearchOptions, SearchPlan};

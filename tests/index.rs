@@ -2,7 +2,7 @@
 //! against brute force, growth from zero, bad input leaving the index unchanged, and the
 //! byte format. Runs natively and as wasm in Node.
 
-mod common;
+pub mod common;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// 384-d all-MiniLM-L6-v2 embeddings of WordNet with exact ground truth (`../shared/data`).
 pub struct RealData {
+    /// 384.
     pub dimensions: usize,
     /// `[docs][384]`, upcast from float16.
     pub docs: Vec<f32>,
@@ -59,10 +60,12 @@ pub fn real_data(test: &str) -> Option<RealData> {
 pub struct TestRng(quiver::rng::Rng);
 
 impl TestRng {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         TestRng(quiver::rng::Rng::from_seed(seed))
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }
