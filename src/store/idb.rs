@@ -104,9 +104,14 @@ fn storage_error(doing: &str, error: JsValue) -> Error {
     };
     let (name, message) = (field("name"), field("message"));
     if name == "QuotaExceededError" {
+        let detail = if message.is_empty() {
+            String::new()
+        } else {
+            format!(" ({message})")
+        };
         return Error::Storage(format!(
-            "{doing}: the browser's storage quota for this site is full ({message}); \
-             nothing was written and the index is unchanged"
+            "{doing}: the browser's storage quota for this site is full{detail}; nothing was \
+             written and the index is unchanged"
         ));
     }
     let detail = if name.is_empty() && message.is_empty() {

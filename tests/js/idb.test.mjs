@@ -1,0 +1,206 @@
+// The persistent index end to end in headless Chromium (Debian's, driven by playwright-core),
+// served from 127.0.0.1: what survives a reload, a page closed in the middle of an add, a
+// full quota, and damaged or foreign databases.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { serve } from "../../scripts/serve.mjs";
+
+let server, browser, base;
+
+before(async () => {
+  server = await serve(0);
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** A page of the test origin with `window.quiver` loaded and a `vectors(first, n, d)` helper
+ * that makes the same pseudo-random vectors on every page. */
+async function quiverPage(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/`);
+  await page.evaluate(async () => {
+    const module = await import("/pkg/quiver.js");
+    await module.default();
+    window.quiver = module;
+    window.vectors = (first, n, d) => {
+      const out = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < d; j++) out[i * d + j] = Math.sin((first + i) * 12.9898 + j * 78.233) * 43758.5453 % 1;
+      }
+      return out;
+    };
+  });
+  page.errors = errors;
+  return page;
+}
+
+test("a reloaded page reopens the index and gets the same search results", async () => {
+  const context = await browser.newContext();
+  let page = await quiverPage(context);
+  const search = () => page.evaluate(async () => {
+    const index = await quiver.Index.open("reload");
+    const results = [];
+    for (let q = 0; q < 5; q++) results.push(await index.search(vectors(q * 97, 1, 128), { k: 10 }));
+    const out = { size: index.size, results, get: await index.get("doc-42") };
+    out.get.vector = Array.from(out.get.vector);
+    await index.close();
+    return out;
+  });
+  await page.evaluate(async () => {
+    const index = await quiver.Index.open("reload", { dimensions: 128, quantization: "binary" });
+    for (let first = 0; first < 6000; first += 1000) {
+      const ids = Array.from({ length: 1000 }, (_, i) => `doc-${first + i}`);
+      const metadata = ids.map((id) => ({ id, title: `Title of ${id}` }));
+      await index.add(ids, vectors(first, 1000, 128), metadata);
+    }
+    await index.delete(["doc-1", "doc-2"]);
+    await index.close();
+  });
+  const before = await search();
+  assert.equal(before.size, 5998);
+  assert.deepEqual(before.get.metadata, { id: "doc-42", title: "Title of doc-42" });
+  assert.equal(before.results[0][0].id, "doc-0");
+  await page.reload();
+  await page.close();
+  page = await quiverPage(context);
+  assert.deepEqual(await search(), before);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("a page closed in the middle of a large add reopens with exactly the completed calls", async (t) => {
+  const context = await browser.newContext();
+  const page = await quiverPage(context);
+  const BATCH = 4000, D = 384, CALLS = 12;
+  let acknowledged = 0, reachedThree;
+  const three = new Promise((resolve) => { reachedThree = resolve; });
+  await page.exposeFunction("acknowledged", (calls) => {
+    acknowledged = calls;
+    if (calls === 3) reachedThree();
+  });
+  // Each call adds 4,000 vectors of 384 dimensions (6 MB of originals): the page is closed as
+  // soon as the third call resolves, while the fourth is being written.
+  page.evaluate(async ({ BATCH, D, CALLS }) => {
+    const index = await quiver.Index.open("crash", { dimensions: D });
+    for (let call = 0; call < CALLS; call++) {
+      const ids = Array.from({ length: BATCH }, (_, i) => `c${call}-${i}`);
+      await index.add(ids, vectors(call * BATCH, BATCH, D));
+      await window.acknowledged(call + 1);
+    }
+  }, { BATCH, D, CALLS }).catch(() => {}); // rejected by the close
+  await three;
+  await page.close();
+  assert.ok(acknowledged >= 3 && acknowledged < CALLS, `acknowledged ${acknowledged}`);
+
+  const reopened = await quiverPage(context);
+  const state = await reopened.evaluate(async ({ BATCH, D, CALLS }) => {
+    const index = await quiver.Index.open("crash");
+    const present = [];
+    for (let call = 0; call < CALLS; call++) {
+      // First, middle and last id of the call: all present or all absent.
+      const found = [];
+      for (const i of [0, BATCH >> 1, BATCH - 1]) found.push((await index.get(`c${call}-${i}`)) !== undefined);
+      present.push(found);
+    }
+    const hit = (await index.search(vectors(BATCH + 17, 1, D), { k: 1 }))[0];
+    return { size: index.size, present, hit };
+  }, { BATCH, D, CALLS });
+  const calls = state.present.filter((found) => found[0]).length;
+  for (const [call, found] of state.present.entries()) {
+    assert.ok(found.every((f) => f === found[0]), `call ${call} half-written: ${found}`);
+    assert.equal(found[0], call < calls, `calls present are not a prefix: ${JSON.stringify(state.present)}`);
+  }
+  // Nothing acknowledged is lost; at most the call in flight had committed unseen.
+  assert.ok(calls === acknowledged || calls === acknowledged + 1, `${calls} calls stored, ${acknowledged} acknowledged`);
+  t.diagnostic(`${acknowledged} calls acknowledged before the close, ${calls} stored`);
+  assert.equal(state.size, calls * BATCH);
+  assert.equal(state.hit.id, `c1-17`);
+  await context.close();
+});
+
+test("a full quota rejects the add with a clear error and leaves the index as it was", async (t) => {
+  const context = await browser.newContext();
+  const page = await quiverPage(context);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: base, quotaSize: 4 * 1024 * 1024 });
+  const result = await page.evaluate(async () => {
+    const index = await quiver.Index.open("quota", { dimensions: 256, quantization: "int8" });
+    await index.add(Array.from({ length: 1000 }, (_, i) => `a${i}`), vectors(0, 1000, 256));
+    const query = vectors(5, 1, 256);
+    const before = await index.search(query);
+    let error = "";
+    try {
+      // 8,000 × 256 f32 = 8 MB: more than the 4 MB quota.
+      await index.add(Array.from({ length: 8000 }, (_, i) => `b${i}`), vectors(1000, 8000, 256));
+    } catch (e) { error = e instanceof Error ? e.message : String(e); }
+    const after = await index.search(query);
+    const size = index.size;
+    await index.close();
+    const reopened = await quiver.Index.open("quota");
+    const reopenedHits = await reopened.search(query);
+    await reopened.add(["small"], vectors(9999, 1, 256));
+    return { error, before, after, size, reopenedSize: reopened.size, reopenedHits };
+  });
+  t.diagnostic(result.error);
+  assert.match(result.error, /quota .* is full .*the index is unchanged/);
+  assert.equal(result.size, 1000);
+  assert.deepEqual(result.after, result.before);
+  assert.equal(result.reopenedSize, 1001);
+  assert.deepEqual(result.reopenedHits, result.before);
+  await context.close();
+});
+
+test("damaged, foreign and newer databases are clear errors and are left untouched", async () => {
+  const context = await browser.newContext();
+  const page = await quiverPage(context);
+  const errors = await page.evaluate(async () => {
+    const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const openRaw = (name, version, upgrade) => {
+      const r = indexedDB.open(name, version);
+      r.onupgradeneeded = () => upgrade(r.result);
+      return request(r);
+    };
+    const message = async (promise) => { try { await promise; return "no error"; } catch (e) { return e.message; } };
+    const out = {};
+
+    const index = await quiver.Index.open("damaged", { dimensions: 8 });
+    await index.add(Array.from({ length: 300 }, (_, i) => `v${i}`), vectors(0, 300, 8));
+    await index.close();
+    let db = await openRaw("quiver:damaged", 1, () => {});
+    let tx = db.transaction("pages", "readwrite");
+    const page = await request(tx.objectStore("pages").get(0));
+    page[page.length >> 1] ^= 0x40; // one flipped bit
+    tx.objectStore("pages").put(page, 0);
+    await new Promise((ok) => { tx.oncomplete = ok; });
+    db.close();
+    out.damaged = await message(quiver.Index.open("damaged"));
+
+    db = await openRaw("quiver:foreign", 1, (db) => db.createObjectStore("stuff"));
+    db.close();
+    out.foreign = await message(quiver.Index.open("foreign", { dimensions: 8 }));
+    db = await openRaw("quiver:newer", 7, () => {});
+    db.close();
+    out.newer = await message(quiver.Index.open("newer"));
+    db = await openRaw("quiver:newer", 7, () => {}); // still version 7, not deleted or upgraded
+    out.newerVersion = db.version;
+    db.close();
+    return out;
+  });
+  assert.match(errors.damaged, /checksum mismatch/);
+  assert.match(errors.foreign, /is not a quiver index/);
+  assert.match(errors.newer, /written by a newer quiver/);
+  assert.equal(errors.newerVersion, 7);
+  await context.close();
+});
