@@ -6,15 +6,11 @@
 //     vectors (one get per distinct block);
 //   - a bulk getAll of 1 MB records, as reopening an index loads its code pages.
 // Medians over 30 queries. The answer decides the layout of the IndexedDB store.
-import { chromium } from "playwright-core";
 import { serve } from "../scripts/serve.mjs";
+import { launchChromium } from "../scripts/chromium.mjs";
 
 const server = await serve(0);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
+const browser = await launchChromium();
 const page = await browser.newPage();
 page.on("console", (m) => console.log(m.text()));
 await page.goto(`http://127.0.0.1:${server.address().port}/`);

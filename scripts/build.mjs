@@ -5,7 +5,8 @@
 // Each .wasm is optimised with binaryen from npm (Debian's wasm-opt 108 corrupts
 // wasm-bindgen output: never the one on PATH).
 //
-// Usage: node scripts/build.mjs [--bench]   (--bench: also a build with kernel timers in pkg/bench)
+// Usage: node scripts/build.mjs [--bench]   (--bench: also builds with benchmark timers:
+//   pkg/bench for Node, pkg/bench-web for the browser benchmark)
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync, statSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -52,7 +53,7 @@ function build({ features = [], outputs }) {
 
 build({ outputs: [["nodejs", "pkg/node"], ["web", "pkg/web"]] });
 if (process.argv.includes("--bench")) {
-  build({ features: ["--features", "bench"], outputs: [["nodejs", "pkg/bench"]] });
+  build({ features: ["--features", "bench"], outputs: [["nodejs", "pkg/bench"], ["web", "pkg/bench-web"]] });
   // Leave target/ holding the shipped build, so a later plain build is a no-op.
   run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib"]);
 }

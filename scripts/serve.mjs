@@ -12,10 +12,17 @@ const TYPES = {
   ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json",
   ".svg": "image/svg+xml", ".png": "image/png",
 };
-const mounts = [["/pkg/", join(root, "pkg", "web")], ["/", join(root, "www")]];
 
-/** Starts the server on 127.0.0.1:`port` (0 = any free port); resolves to the http.Server. */
-export function serve(port) {
+/** Starts the server on 127.0.0.1:`port` (0 = any free port); resolves to the http.Server.
+ * Benchmarks and tests also get `/pkg-bench/` (the benchmark build) and, with `data`, that
+ * folder at `/data/`. */
+export function serve(port, { data } = {}) {
+  const mounts = [
+    ["/pkg-bench/", join(root, "pkg", "bench-web")],
+    ["/pkg/", join(root, "pkg", "web")],
+    ...(data ? [["/data/", data]] : []),
+    ["/", join(root, "www")],
+  ];
   const server = createServer(async (req, res) => {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
   const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));

@@ -141,6 +141,12 @@ impl IdMap {
         self.garbage = 0;
     }
 
+    /// Releases the spare capacity of the id bytes (after loading, when their total was
+    /// not known in advance).
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+    }
+
     /// Bytes held on the heap.
     pub fn memory_bytes(&self) -> usize {
         self.bytes.capacity()

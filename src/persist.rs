@@ -73,6 +73,14 @@ impl Writer {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Optional UTF-8 text: a u32 length (`u32::MAX` = none), then the bytes.
+    pub fn optional_text(&mut self, text: Option<&str>) {
+        match text {
+            Some(t) => self.bytes(t.as_bytes()),
+            None => self.u32(u32::MAX),
+        }
+    }
+
     /// The framed file: header, payload, checksum.
     pub fn finish(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER + self.buf.len() + 4);
@@ -207,6 +215,18 @@ impl<'a> Reader<'a> {
         self.take(n, what)
     }
 
+    /// What [`Writer::optional_text`] wrote.
+    pub fn optional_text(&mut self, what: &str) -> Result<Option<&'a str>> {
+        let len = self.u32(what)?;
+        if len == u32::MAX {
+            return Ok(None);
+        }
+        let raw = self.raw(len as usize, what)?;
+        core::str::from_utf8(raw)
+            .map(Some)
+            .map_err(|_| self.corrupt(format!("{what} is not UTF-8")))
+    }
+
     /// Fails unless every payload byte was read.
     pub fn finish(self) -> Result<()> {
         if self.at != self.payload.len() {
@@ -240,10 +260,7 @@ impl Index {
                 w.u8(1);
                 w.f32s(store.vectors());
                 for slot in 0..slots as u32 {
-                    match store.metadata(slot) {
-                        Some(m) => w.bytes(m.as_bytes()),
-                        None => w.u32(u32::MAX),
-                    }
+                    w.optional_text(store.metadata(slot));
                 }
             }
             None => w.u8(0),
@@ -306,6 +323,13 @@ impl Index {
         let slots = r.u32("slot count")? as usize;
         index.read_model(&mut r)?;
         r.finish()?;
+        // Exact capacities for the pages to come (growing by doubling would leave up to
+        // half of it unused). The header is checksummed, so `slots` is what was written.
+        index.live.reserve_exact(slots);
+        index.ids.reserve(slots, 0);
+        if let Some(codes) = &mut index.codes {
+            codes.reserve(slots);
+        }
         Ok((index, slots))
     }
 
@@ -363,6 +387,7 @@ impl Index {
             )));
         }
         self.rebuild_free_list();
+        self.ids.shrink_to_fit();
         Ok(())
     }
 
@@ -439,16 +464,7 @@ fn read_store(r: &mut Reader, index: &mut Index, slots: usize) -> Result<()> {
     let mut store = MemoryStore::new(d);
     store.reserve(slots);
     for (slot, row) in originals.chunks_exact(d).enumerate() {
-        let len = r.u32("metadata length")?;
-        let meta = if len == u32::MAX {
-            None
-        } else {
-            let raw = r.raw(len as usize, "metadata")?;
-            Some(
-                core::str::from_utf8(raw)
-                    .map_err(|_| r.corrupt(format!("metadata of slot {slot} is not UTF-8")))?,
-            )
-        };
+        let meta = r.optional_text("metadata")?;
         store.put(slot as u32, row, meta);
     }
     index.store = Some(store);

@@ -93,10 +93,7 @@ impl Block {
                     for &v in &e.vector {
                         w.f32(v);
                     }
-                    match &e.metadata {
-                        Some(m) => w.bytes(m.as_bytes()),
-                        None => w.u32(u32::MAX),
-                    }
+                    w.optional_text(e.metadata.as_deref());
                 }
             }
         }
@@ -124,17 +121,7 @@ impl Block {
                     for _ in 0..dimensions {
                         vector.push(r.f32("original value")?);
                     }
-                    let len = r.u32("metadata length")?;
-                    let metadata = if len == u32::MAX {
-                        None
-                    } else {
-                        let raw = r.raw(len as usize, "metadata")?;
-                        Some(
-                            core::str::from_utf8(raw)
-                                .map_err(|_| r.corrupt("metadata is not UTF-8".into()))?
-                                .to_owned(),
-                        )
-                    };
+                    let metadata = r.optional_text("metadata")?.map(str::to_owned);
                     *entry = Some(Entry { vector, metadata });
                 }
                 other => return Err(r.corrupt(format!("slot flag {other} is not 0 or 1"))),
@@ -142,5 +129,63 @@ impl Block {
         }
         r.finish()?;
         Ok(block)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn sample() -> Block {
+        let mut block = Block::empty(3);
+        block.set(
+            24,
+            Some(Entry {
+                vector: vec![0.5, -1.0, 2.0],
+                metadata: Some(r#"{"title":"a"}"#.into()),
+            }),
+        );
+        block.set(
+            31,
+            Some(Entry {
+                vector: vec![0.0, 1.0, -0.25],
+                metadata: None,
+            }),
+        );
+        block
+    }
+
+    #[test]
+    fn round_trips_full_and_empty_slots() {
+        let block = sample();
+        assert_eq!(
+            Block::from_bytes(&block.to_bytes(3), 3, 3),
+            Ok(block.clone())
+        );
+        assert_eq!(block.entry(25), None);
+        assert!(!block.is_empty());
+        assert!(Block::empty(0).is_empty());
+    }
+
+    #[test]
+    fn rejects_a_record_of_another_block_or_size_and_any_damage() {
+        let bytes = sample().to_bytes(3);
+        assert!(
+            matches!(Block::from_bytes(&bytes, 4, 3), Err(Error::Corrupt(m)) if m.contains("block 3"))
+        );
+        assert!(matches!(
+            Block::from_bytes(&bytes, 3, 4),
+            Err(Error::Corrupt(_))
+        ));
+        for i in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[i] ^= 0x10;
+            assert!(
+                Block::from_bytes(&damaged, 3, 3).is_err(),
+                "flip at byte {i} went unnoticed"
+            );
+        }
+        assert!(Block::from_bytes(&bytes[..bytes.len() - 1], 3, 3).is_err());
     }
 }

@@ -13,16 +13,19 @@
 //! `readwrite` transaction over the three stores ([`WriteTx`]): IndexedDB commits it whole or
 //! not at all, which is what makes a crash mid-write safe.
 //!
-//! Requests become promises in a small JS module (`inline_js`, not `new Function`, so
-//! extension pages and service workers under a strict CSP can load it).
+//! Requests become promises whose `resolve` / `reject` are the request's own event handlers,
+//! so no JS glue (and nothing that a strict extension CSP would refuse) is needed.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use hashbrown::HashMap;
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbTransaction};
-use web_sys::{IdbRequest, IdbTransactionMode};
+use web_sys::{IdbRequest, IdbTransactionMode, IdbVersionChangeEvent};
 
 use super::block::Block;
 use crate::error::{Error, Result};
@@ -35,62 +38,29 @@ const PAGES: &str = "pages";
 const VECTORS: &str = "vectors";
 const HEADER_KEY: &str = "header";
 
-#[wasm_bindgen(inline_js = r#"
-export function openDatabase(factory, name, version, stores) {
-  return new Promise((resolve, reject) => {
-    let created = false;
-    const request = factory.open(name, version);
-    request.onupgradeneeded = (event) => {
-      created = event.oldVersion === 0;
-      if (created) for (const store of stores) request.result.createObjectStore(store);
-    };
-    request.onsuccess = () => {
-      const db = request.result;
-      // Let another tab delete or upgrade the database instead of blocking it forever.
-      db.onversionchange = () => db.close();
-      resolve([db, created]);
-    };
-    request.onerror = () => reject(request.error);
-  });
+/// A promise settled by the request's events (with the event, not the result: the result
+/// is read from the request). No closure is allocated: `resolve` and `reject` themselves are
+/// the handlers, so nothing leaks when one of them never fires.
+fn events(request: &IdbRequest) -> Promise {
+    Promise::new(&mut |resolve, reject| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    })
 }
-export function deleteDatabase(factory, name) {
-  return new Promise((resolve, reject) => {
-    const request = factory.deleteDatabase(name);
-    request.onsuccess = () => resolve();
-    request.onerror = () => reject(request.error);
-  });
+
+/// The request's result once it succeeds.
+async fn settled(doing: &str, request: &IdbRequest) -> Result<JsValue> {
+    match JsFuture::from(events(request)).await {
+        Ok(_) => request.result().map_err(|e| storage_error(doing, e)),
+        Err(_) => Err(storage_error(doing, request_error(request))),
+    }
 }
-export function settled(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-export function getMany(store, keys) {
-  return Promise.all(keys.map((key) => settled(store.get(key))));
-}
-export function transactionDone(tx) {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
-  });
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = openDatabase)]
-    fn open_database(
-        factory: &IdbFactory,
-        name: &str,
-        version: u32,
-        stores: Array,
-    ) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = deleteDatabase)]
-    fn delete_database(factory: &IdbFactory, name: &str) -> js_sys::Promise;
-    fn settled(request: &IdbRequest) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = getMany)]
-    fn get_many(store: &IdbObjectStore, keys: Array) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = transactionDone)]
-    fn transaction_done(tx: &IdbTransaction) -> js_sys::Promise;
+
+fn request_error(request: &IdbRequest) -> JsValue {
+    match request.error() {
+        Ok(Some(error)) => error.into(),
+        Ok(None) | Err(_) => JsValue::UNDEFINED,
+    }
 }
 
 /// An error from IndexedDB as the crate's error, naming the operation. A full quota gets
@@ -122,12 +92,6 @@ fn storage_error(doing: &str, error: JsValue) -> Error {
     Error::Storage(format!("{doing} failed ({detail}); the index is unchanged"))
 }
 
-async fn wait(doing: &str, promise: js_sys::Promise) -> Result<JsValue> {
-    JsFuture::from(promise)
-        .await
-        .map_err(|e| storage_error(doing, e))
-}
-
 fn factory() -> Result<IdbFactory> {
     let value = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
         .unwrap_or(JsValue::UNDEFINED);
@@ -152,6 +116,9 @@ fn bytes_of(value: &JsValue, what: &str) -> Result<Vec<u8>> {
 #[derive(Debug)]
 pub struct IdbStore {
     db: IdbDatabase,
+    /// Closes the connection when another tab deletes or upgrades the database, instead of
+    /// blocking it forever. Owned here, so it lives exactly as long as the connection.
+    _on_version_change: Closure<dyn FnMut()>,
 }
 
 impl IdbStore {
@@ -159,32 +126,63 @@ impl IdbStore {
     /// created it.
     pub async fn open(name: &str) -> Result<(IdbStore, bool)> {
         let factory = factory()?;
-        let stores = Array::of3(&META.into(), &PAGES.into(), &VECTORS.into());
         let full_name = database_name(name);
-        let promise = open_database(&factory, &full_name, SCHEMA_VERSION, stores);
-        let opened = JsFuture::from(promise).await.map_err(|e| {
-            let name = Reflect::get(&e, &JsValue::from_str("name")).ok();
-            if name.and_then(|n| n.as_string()).as_deref() == Some("VersionError") {
-                Error::Storage(format!(
+        let doing = format!("opening database {full_name:?}");
+        let request = factory
+            .open_with_u32(&full_name, SCHEMA_VERSION)
+            .map_err(|e| storage_error(&doing, e))?;
+        let created = Rc::new(Cell::new(false));
+        let upgrade = {
+            let (created, request) = (created.clone(), request.clone());
+            Closure::<dyn FnMut(IdbVersionChangeEvent)>::new(move |event: IdbVersionChangeEvent| {
+                if event.old_version() != 0.0 {
+                    return; // a database this build does not know how to upgrade: see below
+                }
+                created.set(true);
+                if let Ok(db) = request.result() {
+                    let db: IdbDatabase = db.unchecked_into();
+                    for store in [META, PAGES, VECTORS] {
+                        // Cannot fail on a database created by this very upgrade.
+                        let _ = db.create_object_store(store);
+                    }
+                }
+            })
+        };
+        request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+        let outcome = JsFuture::from(events(&request)).await;
+        request.set_onupgradeneeded(None);
+        if outcome.is_err() {
+            let error = request_error(&request);
+            let kind = Reflect::get(&error, &JsValue::from_str("name")).ok();
+            if kind.and_then(|n| n.as_string()).as_deref() == Some("VersionError") {
+                return Err(Error::Storage(format!(
                     "database {full_name:?} was written by a newer quiver (schema newer than \
                      version {SCHEMA_VERSION}, which this build reads); it was left untouched"
-                ))
-            } else {
-                storage_error(&format!("opening database {full_name:?}"), e)
+                )));
             }
-        })?;
-        let pair: Array = opened.unchecked_into();
-        let db: IdbDatabase = pair.get(0).unchecked_into();
-        let created = pair.get(1).is_truthy();
-        let names = db.object_store_names();
+            return Err(storage_error(&doing, error));
+        }
+        let db: IdbDatabase = request
+            .result()
+            .map_err(|e| storage_error(&doing, e))?
+            .unchecked_into();
+        let on_version_change = {
+            let db = db.clone();
+            Closure::<dyn FnMut()>::new(move || db.close())
+        };
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        let store = IdbStore {
+            db,
+            _on_version_change: on_version_change,
+        };
+        let names = store.db.object_store_names();
         if ![META, PAGES, VECTORS].iter().all(|s| names.contains(s)) {
-            db.close();
             return Err(Error::Corrupt(format!(
                 "database {full_name:?} is not a quiver index (it lacks the stores meta, pages \
                  and vectors)"
             )));
         }
-        Ok((IdbStore { db }, created))
+        Ok((store, created.get()))
     }
 
     /// Deletes the database of index `name` (used to undo an `open` that created it and
@@ -192,16 +190,16 @@ impl IdbStore {
     pub async fn delete(name: &str) -> Result<()> {
         let factory = factory()?;
         let full_name = database_name(name);
-        wait(
-            &format!("deleting database {full_name:?}"),
-            delete_database(&factory, &full_name),
-        )
-        .await?;
+        let request = factory
+            .delete_database(&full_name)
+            .map_err(|e| storage_error("deleting a database", e))?;
+        settled(&format!("deleting database {full_name:?}"), &request).await?;
         Ok(())
     }
 
     /// Closes the connection.
     pub fn close(&self) {
+        self.db.set_onversionchange(None);
         self.db.close();
     }
 
@@ -223,10 +221,8 @@ impl IdbStore {
         let all = pages
             .get_all()
             .map_err(|e| storage_error("reading the pages", e))?;
-        let header = wait("reading the header", settled(&header)).await?;
-        let all: Array = wait("reading the pages", settled(&all))
-            .await?
-            .unchecked_into();
+        let header = settled("reading the header", &header).await?;
+        let all: Array = settled("reading the pages", &all).await?.unchecked_into();
         if header.is_undefined() {
             if all.length() > 0 {
                 return Err(Error::Corrupt(
@@ -279,10 +275,8 @@ impl IdbStore {
         let values = store
             .get_all_with_key(&range)
             .map_err(|e| storage_error("reading originals", e))?;
-        let keys: Array = wait("reading originals", settled(&keys))
-            .await?
-            .unchecked_into();
-        let values: Array = wait("reading originals", settled(&values))
+        let keys: Array = settled("reading originals", &keys).await?.unchecked_into();
+        let values: Array = settled("reading originals", &values)
             .await?
             .unchecked_into();
         keys.iter()
@@ -297,8 +291,12 @@ impl IdbStore {
     /// Starts the one transaction of an `add` or `delete`.
     pub fn write(&self) -> Result<WriteTx> {
         let tx = self.transaction(&[META, PAGES, VECTORS], IdbTransactionMode::Readwrite)?;
-        // Listen before anything can complete the transaction.
-        let done = transaction_done(&tx);
+        // Listen before anything can complete the transaction. Settled with the event; on
+        // abort, the reason is read from the transaction.
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&reject));
+        });
         Ok(WriteTx {
             meta: object_store(&tx, META)?,
             pages: object_store(&tx, PAGES)?,
@@ -306,6 +304,13 @@ impl IdbStore {
             tx,
             done,
         })
+    }
+}
+
+impl Drop for IdbStore {
+    /// Closes the connection before the handler owned here goes away.
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -323,12 +328,29 @@ async fn get_blocks(
     numbers: &[u32],
     dimensions: usize,
 ) -> Result<HashMap<u32, Block>> {
-    let keys: Array = numbers.iter().map(|&n| JsValue::from(n)).collect();
-    let values: Array = wait("reading originals", get_many(store, keys))
-        .await?
-        .unchecked_into();
+    let requests = numbers
+        .iter()
+        .map(|&n| store.get(&JsValue::from(n)))
+        .collect::<core::result::Result<Vec<_>, _>>()
+        .map_err(|e| storage_error("reading originals", e))?;
+    let all: Array = requests.iter().map(events).collect();
+    if JsFuture::from(Promise::all(&all)).await.is_err() {
+        let failed = requests
+            .iter()
+            .map(request_error)
+            .find(|e| !e.is_undefined());
+        return Err(storage_error(
+            "reading originals",
+            failed.unwrap_or(JsValue::UNDEFINED),
+        ));
+    }
+    let values = requests
+        .iter()
+        .map(IdbRequest::result)
+        .collect::<core::result::Result<Vec<_>, _>>()
+        .map_err(|e| storage_error("reading originals", e))?;
     let mut blocks = HashMap::with_capacity(numbers.len());
-    for (&number, value) in numbers.iter().zip(values.iter()) {
+    for (&number, value) in numbers.iter().zip(values) {
         if value.is_undefined() {
             return Err(Error::Corrupt(format!(
                 "the originals of block {number} are missing from the database"
@@ -349,7 +371,7 @@ pub struct WriteTx {
     meta: IdbObjectStore,
     pages: IdbObjectStore,
     vectors: IdbObjectStore,
-    done: js_sys::Promise,
+    done: Promise,
 }
 
 impl WriteTx {
@@ -406,7 +428,14 @@ impl WriteTx {
     /// Resolves once IndexedDB has committed the transaction; rejects (quota, I/O) if it
     /// aborted it, in which case nothing of it was written.
     pub async fn commit(self) -> Result<()> {
-        wait("writing the index", self.done.clone()).await.map(drop)
+        if JsFuture::from(self.done.clone()).await.is_ok() {
+            return Ok(());
+        }
+        let reason = match self.tx.error() {
+            Some(error) => error.into(),
+            None => JsValue::from_str("the transaction was aborted"),
+        };
+        Err(storage_error("writing the index", reason))
     }
 }
 

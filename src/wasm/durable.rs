@@ -44,6 +44,25 @@ pub struct Durable {
     index: RefCell<Index>,
     /// Orders the calls.
     pub queue: Queue,
+    /// Milliseconds of the last search's phases: scan, IndexedDB reads, rescoring.
+    #[cfg(feature = "bench")]
+    pub last_search: std::cell::Cell<[f64; 3]>,
+}
+
+/// `performance.now()` (bench builds time the phases of a search).
+#[cfg(feature = "bench")]
+fn now() -> f64 {
+    use wasm_bindgen::JsCast;
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into());
+    performance
+        .and_then(|p| {
+            js_sys::Reflect::get(&p, &"now".into())?
+                .unchecked_into::<js_sys::Function>()
+                .call0(&p)
+        })
+        .ok()
+        .and_then(|t| t.as_f64())
+        .unwrap_or(0.0)
 }
 
 impl Durable {
@@ -55,6 +74,8 @@ impl Durable {
                 store,
                 index: RefCell::new(index),
                 queue: Queue::new(),
+                #[cfg(feature = "bench")]
+                last_search: Default::default(),
             }),
             Err(error) => {
                 store.close();
@@ -180,7 +201,11 @@ impl Durable {
     /// The best hits for `query`: codes scanned in memory, candidates re-scored with their
     /// originals read from IndexedDB in one transaction.
     pub async fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<FoundHit>> {
+        #[cfg(feature = "bench")]
+        let started = now();
         let plan = self.index.borrow().plan_search(query, options)?;
+        #[cfg(feature = "bench")]
+        let (scanned, mut read) = (now(), 0.0);
         let d = self.dimensions();
         let slots_of = |found: &[Candidate]| found.iter().map(|c| c.slot).collect::<Vec<_>>();
         // The hits' blocks are read for their metadata; a rescore reads them anyway.
@@ -195,6 +220,10 @@ impl Durable {
             SearchPlan::Rescore { .. } => {
                 let slots = plan.slots().unwrap_or_default();
                 let blocks = self.store.read_blocks(&blocks_of(&slots), d).await?;
+                #[cfg(feature = "bench")]
+                {
+                    read = now();
+                }
                 check_present(&blocks, &slots)?;
                 let found = self
                     .index
@@ -211,6 +240,13 @@ impl Durable {
                 (found, blocks)
             }
         };
+        #[cfg(feature = "bench")]
+        {
+            let end = now();
+            let read = if read == 0.0 { end } else { read };
+            self.last_search
+                .set([scanned - started, read - scanned, end - read]);
+        }
         let index = self.index.borrow();
         let metric = index.params().metric;
         Ok(found

@@ -145,8 +145,8 @@ impl JsIndex {
     /// contradict the stored ones are an error.
     #[wasm_bindgen(unchecked_return_type = "Promise<Index>")]
     pub fn open(
-        name: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "IndexOptions")] options: Option<IndexOptionsArg>,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        options: Option<IndexOptionsArg>,
     ) -> Promise {
         let parsed = (|| {
             let name = name
@@ -371,6 +371,17 @@ impl JsIndex {
             usage.ids as f64,
             usage.store as f64,
         ])
+    }
+
+    /// `[scan, reads, rescore]` milliseconds of the last search of a persistent index
+    /// (benchmark builds only).
+    #[cfg(feature = "bench")]
+    #[wasm_bindgen(js_name = lastSearchTimings)]
+    pub fn last_search_timings(&self) -> Result<Vec<f64>, JsError> {
+        match self.backend()? {
+            Backend::Durable(durable) => Ok(durable.last_search.get().to_vec()),
+            Backend::Memory(_) => Err(JsError::new("only persistent indexes time their searches")),
+        }
     }
 
     /// The SIMD tier this module runs: "simd128".

@@ -3,19 +3,16 @@
 // full quota, and damaged or foreign databases.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { serve } from "../../scripts/serve.mjs";
+import { launchChromium } from "../../scripts/chromium.mjs";
+import { dataDir, loadInPage } from "../../scripts/real-data.mjs";
 
 let server, browser, base;
 
 before(async () => {
-  server = await serve(0);
+  server = await serve(0, { data: dataDir() ?? undefined });
   base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -154,7 +151,7 @@ test("a full quota rejects the add with a clear error and leaves the index as it
     return { error, before, after, size, reopenedSize: reopened.size, reopenedHits };
   });
   t.diagnostic(result.error);
-  assert.match(result.error, /quota .* is full .*the index is unchanged/);
+  assert.match(result.error, /storage quota for this site is full; nothing was written and the index is unchanged/);
   assert.equal(result.size, 1000);
   assert.deepEqual(result.after, result.before);
   assert.equal(result.reopenedSize, 1001);
@@ -202,5 +199,42 @@ test("damaged, foreign and newer databases are clear errors and are left untouch
   assert.match(errors.foreign, /is not a quiver index/);
   assert.match(errors.newer, /written by a newer quiver/);
   assert.equal(errors.newerVersion, 7);
+  await context.close();
+});
+
+test("on the real data, rescoring from IndexedDB returns exactly what rescoring from memory does", async (t) => {
+  if (!dataDir()) {
+    t.skip("SKIPPED: ../shared/data not found (set QUIVER_DATA); CI has it");
+    console.log("SKIPPED real-data IndexedDB recall test: ../shared/data not found");
+    return;
+  }
+  const context = await browser.newContext();
+  const page = await quiverPage(context);
+  await page.evaluate(loadInPage, { limit: Infinity });
+  const result = await page.evaluate(async () => {
+    const { d, docs, queries, truth } = window.real;
+    const n = docs.length / d, Q = queries.length / d;
+    const ids = (first, count) => Array.from({ length: count }, (_, i) => `doc-${first + i}`);
+    const memory = new quiver.Index({ dimensions: d });
+    await memory.add(ids(0, n), docs);
+    const durable = await quiver.Index.open("real", { dimensions: d });
+    for (let first = 0; first < n; first += 5000) {
+      const count = Math.min(5000, n - first);
+      await durable.add(ids(first, count), docs.subarray(first * d, (first + count) * d));
+    }
+    let differ = 0, found = 0;
+    for (let q = 0; q < Q; q++) {
+      const query = queries.subarray(q * d, (q + 1) * d);
+      const a = await memory.search(query, { k: 10 });
+      const b = await durable.search(query, { k: 10 });
+      if (JSON.stringify(a) !== JSON.stringify(b)) differ++;
+      const exact = new Set(Array.from(truth.subarray(q * 100, q * 100 + 10), (row) => `doc-${row}`));
+      found += b.filter((h) => exact.has(h.id)).length;
+    }
+    return { n, Q, differ, recall: found / (Q * 10) };
+  });
+  t.diagnostic(`${result.n} vectors, ${result.Q} queries: recall@10 ${result.recall} from IndexedDB, ${result.differ} queries differ from memory`);
+  assert.equal(result.differ, 0);
+  assert.ok(result.recall >= 0.99, `recall@10 ${result.recall}`);
   await context.close();
 });

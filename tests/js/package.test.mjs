@@ -187,3 +187,10 @@ test("10,000 searches do not grow wasm memory", async () => {
   assert.equal(Index.wasmMemoryBytes, wasm);
   assert.equal(index.memoryBytes, held);
 });
+
+test("Index.open in Node (no IndexedDB) rejects with a clear Error", async () => {
+  await assert.rejects(Index.open("docs", { dimensions: 4 }),
+    { message: /this environment has no `indexedDB` \(Node has none\): use `new Index\(options\)`/ });
+  await assert.rejects(Index.open(""), { message: "Index.open: name must be a non-empty string" });
+  await assert.rejects(Index.open("docs", { dimensions: 0 }), { message: /dimensions/ });
+});
