@@ -289,11 +289,21 @@ impl JsIndex {
     }
 
     /// The whole index (options, ids, originals, metadata, codes) in the versioned byte
-    /// format, with a checksum.
+    /// format, with a checksum. An in-memory index only: a persistent one keeps its
+    /// originals and metadata in IndexedDB, and bytes without them could not be searched.
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> Result<Uint8Array, JsError> {
-        let bytes = self.with_index(Index::to_bytes)?;
-        Ok(Uint8Array::from(bytes.as_slice()))
+        let index = match self.backend()? {
+            Backend::Memory(index) => index,
+            Backend::Durable(_) => {
+                return Err(JsError::new(
+                    "toBytes() needs an in-memory index: this one (from Index.open) keeps its \
+                     originals and metadata in IndexedDB; build the index with new Index(...) to \
+                     export it",
+                ));
+            }
+        };
+        Ok(Uint8Array::from(index.to_bytes().as_slice()))
     }
 
     /// Loads bytes written by `toBytes`; damaged or foreign bytes throw.

@@ -147,6 +147,13 @@ async fn persistent_index_answers_like_the_in_memory_one_before_and_after_reopen
             "{quantization}"
         );
 
+        let error = durable.to_bytes().err().map(JsValue::from).map(|e| {
+            Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default()
+        });
+        assert!(error.is_some_and(|m| m.contains("toBytes() needs an in-memory index")));
         let size = durable.size().unwrap();
         let bytes = durable.memory_bytes().unwrap();
         assert!(
