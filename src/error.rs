@@ -84,6 +84,15 @@ pub enum Error {
     /// A call that needs the originals in memory, on an index that keeps them elsewhere.
     #[error("this index keeps its original vectors outside wasm memory; use the two-phase calls")]
     OriginalsElsewhere,
+    /// A call that needs the originals, on an index loaded from bytes written without them.
+    #[error(
+        "this index was loaded without its original vectors (toBytes({{ originals: false }})), \
+         so it cannot {action}; load bytes written with the originals to do that"
+    )]
+    NoOriginals {
+        /// What the call wanted to do.
+        action: &'static str,
+    },
     /// A refit needed an original the caller did not supply.
     #[error("the original vector of slot {slot} is missing, so the quantizer cannot be refitted")]
     MissingOriginal {

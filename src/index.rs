@@ -168,9 +168,16 @@ impl Index {
         }
     }
 
-    /// True if originals and metadata are kept in memory.
+    /// True if originals are kept in memory (false when they live elsewhere, or when the
+    /// index was loaded from bytes written without them).
     pub fn keeps_originals(&self) -> bool {
-        self.store.is_some()
+        self.store.as_ref().is_some_and(MemoryStore::keeps_vectors)
+    }
+
+    /// True for an index loaded from bytes written without originals: it searches its codes
+    /// without rescoring, and takes no new vectors.
+    fn codes_only(&self) -> bool {
+        self.store.as_ref().is_some_and(|s| !s.keeps_vectors())
     }
 
     /// The parameters the index was created with.
@@ -212,6 +219,11 @@ impl Index {
         vectors: &[f32],
         metadata_len: Option<usize>,
     ) -> Result<AddPlan> {
+        if self.codes_only() {
+            return Err(Error::NoOriginals {
+                action: "take new vectors",
+            });
+        }
         let d = self.params.dimensions;
         if let Some(received) = metadata_len
             && received != ids.len()
@@ -347,7 +359,7 @@ impl Index {
         if plan.refits {
             let row = |slot: u32| -> Option<&[f32]> {
                 match &self.store {
-                    Some(store) => Some(store.vector(slot)),
+                    Some(store) => store.vector(slot),
                     None => match batch.get(&slot) {
                         Some(&i) => Some(&plan.vectors[i * d..(i + 1) * d]),
                         None => originals(slot),
@@ -435,9 +447,9 @@ impl Index {
         self.ids.id(slot)
     }
 
-    /// The stored vector (normalised for cosine) and metadata of `id`; `None` also when the
-    /// originals live elsewhere.
-    pub fn get(&self, id: &str) -> Option<(&[f32], Option<&str>)> {
+    /// The stored vector (normalised for cosine; `None` for an index loaded without
+    /// originals) and metadata of `id`; `None` also when the originals live elsewhere.
+    pub fn get(&self, id: &str) -> Option<(Option<&[f32]>, Option<&str>)> {
         let store = self.store.as_ref()?;
         let slot = self.ids.slot(id)?;
         Some((store.vector(slot), store.metadata(slot)))
@@ -446,8 +458,21 @@ impl Index {
     /// The `k` best vectors for `query`, best first (an index that keeps its originals).
     pub fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<Hit<'_>>> {
         let store = self.store.as_ref().ok_or(Error::OriginalsElsewhere)?;
-        let plan = self.plan_search(query, options)?;
-        let found = self.finish_search(plan, &|slot| store.vector(slot));
+        let mut options = *options;
+        if self.codes_only() {
+            if options.exact {
+                return Err(Error::NoOriginals {
+                    action: "search exactly",
+                });
+            }
+            options.rescore = false;
+        }
+        let plan = self.plan_search(query, &options)?;
+        if matches!(plan, SearchPlan::Exact { .. }) && self.codes_only() {
+            // Loading checks that such an index has codes, so this is unreachable by design.
+            return Err(Error::NoOriginals { action: "search" });
+        }
+        let found = self.finish_search(plan, &|slot| store.vector(slot).unwrap_or(&[]));
         Ok(found
             .iter()
             .map(|c| Hit {

@@ -15,7 +15,7 @@
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
-use crate::quant::Codes;
+use crate::quant::{Codes, fit_threshold};
 use crate::store::MemoryStore;
 
 /// Slots per page of ids and codes in the IndexedDB store: a page of 4,096 binary codes of
@@ -243,11 +243,36 @@ impl Index {
     /// Serialises the whole index (see [`crate::persist`] for the frame).
     ///
     /// Payload: params; slot count; per slot the id (u16 length, 0xFFFF = free, then
-    /// UTF-8); an originals flag (0 for an index whose originals live elsewhere), then the
-    /// originals `[slots][dimensions]` f32 and per slot the metadata (u32 length,
-    /// 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit (u64); a codes flag,
-    /// the quantizer's model and the code of every slot.
+    /// UTF-8); an originals flag: 0 = they live elsewhere (nothing follows), 1 = the
+    /// originals `[slots][dimensions]` f32 follow, 2 = left out; for 1 and 2, per slot the
+    /// metadata (u32 length, 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit
+    /// (u64); a codes flag, the quantizer's model and the code of every slot.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.serialise(true)
+    }
+
+    /// [`Index::to_bytes`] without the originals (ids, metadata and codes): what a static
+    /// site ships so that its visitors load a few bytes a vector. The loaded index searches
+    /// its codes without rescoring and takes no new vectors. An index with no codes yet
+    /// (quantization "none", or too few vectors to fit) would have nothing left to search.
+    pub fn to_bytes_without_originals(&self) -> Result<Vec<u8>> {
+        if self.codes.is_none() && !self.is_empty() {
+            return Err(Error::InvalidOption {
+                name: "originals",
+                reason: format!(
+                    "an index without fitted codes cannot leave out its originals: nothing \
+                     would remain to search (quantization {:?} fits at {} vectors; this index \
+                     holds {})",
+                    self.params.quantization.name(),
+                    fit_threshold(&self.params.quantization),
+                    self.len()
+                ),
+            });
+        }
+        Ok(self.serialise(false))
+    }
+
+    fn serialise(&self, with_originals: bool) -> Vec<u8> {
         let mut w = Writer::default();
         write_params(&mut w, &self.params);
         let slots = self.live.len();
@@ -257,8 +282,12 @@ impl Index {
         }
         match &self.store {
             Some(store) => {
-                w.u8(1);
-                w.f32s(store.vectors());
+                if with_originals && store.keeps_vectors() {
+                    w.u8(1);
+                    w.f32s(store.vectors());
+                } else {
+                    w.u8(2);
+                }
                 for slot in 0..slots as u32 {
                     w.optional_text(store.metadata(slot));
                 }
@@ -289,12 +318,16 @@ impl Index {
         for slot in 0..slots as u32 {
             index.read_id(slot, &mut r)?;
         }
-        match r.u8("originals flag")? {
+        let originals = r.u8("originals flag")?;
+        match originals {
             0 => index.store = None,
-            1 => read_store(&mut r, &mut index, slots)?,
-            other => return Err(r.corrupt(format!("originals flag {other} is not 0 or 1"))),
+            1 | 2 => read_store(&mut r, &mut index, slots, originals == 1)?,
+            other => return Err(r.corrupt(format!("originals flag {other} is not 0, 1 or 2"))),
         }
         index.read_model(&mut r)?;
+        if originals == 2 && index.codes.is_none() && !index.is_empty() {
+            return Err(r.corrupt("neither originals nor codes to search".into()));
+        }
         if let Some(codes) = &mut index.codes {
             for slot in 0..slots as u32 {
                 codes.read_slot(slot, &mut r)?;
@@ -451,21 +484,26 @@ impl Index {
     }
 }
 
-/// Reads the originals (`[slots][dimensions]` f32) and the per-slot metadata into `index`.
-fn read_store(r: &mut Reader, index: &mut Index, slots: usize) -> Result<()> {
+/// Reads the originals (`[slots][dimensions]` f32, when `with_vectors`) and the per-slot
+/// metadata into `index`.
+fn read_store(r: &mut Reader, index: &mut Index, slots: usize, with_vectors: bool) -> Result<()> {
     let d = index.params.dimensions;
-    let originals = r.f32s("originals")?;
-    if originals.len() != slots * d {
-        return Err(r.corrupt(format!(
-            "{} original values for {slots} slots of {d}",
-            originals.len()
-        )));
-    }
-    let mut store = MemoryStore::new(d);
+    let (mut store, originals) = if with_vectors {
+        let originals = r.f32s("originals")?;
+        if originals.len() != slots * d {
+            return Err(r.corrupt(format!(
+                "{} original values for {slots} slots of {d}",
+                originals.len()
+            )));
+        }
+        (MemoryStore::new(d), originals)
+    } else {
+        (MemoryStore::metadata_only(d), Vec::new())
+    };
     store.reserve(slots);
-    for (slot, row) in originals.chunks_exact(d).enumerate() {
-        let meta = r.optional_text("metadata")?;
-        store.put(slot as u32, row, meta);
+    for slot in 0..slots {
+        let row = originals.get(slot * d..(slot + 1) * d).unwrap_or(&[]);
+        store.put(slot as u32, row, r.optional_text("metadata")?);
     }
     index.store = Some(store);
     Ok(())

@@ -208,6 +208,7 @@ fn upsert_replaces_in_place_and_delete_frees_slots_for_reuse() {
         .unwrap();
     assert_eq!(index.len(), 400);
     let (vector, meta) = index.get("v7").unwrap();
+    let vector = vector.unwrap();
     assert_eq!(meta, Some("{\"n\":7}"));
     let hits = index.search(vector, &exact(2)).unwrap();
     assert!(hits.iter().any(|h| h.id == "v7") && hits.iter().any(|h| h.id == "v8"));
@@ -494,6 +495,74 @@ fn bytes_round_trip_answers_exactly_as_before() {
 }
 
 #[test]
+fn bytes_without_originals_search_the_codes_and_keep_the_metadata() {
+    let d = 32;
+    let data = TestRng::new(22).clustered(4500, d);
+    let meta: Vec<Option<String>> = (0..4500)
+        .map(|i| (i % 3 == 0).then(|| format!("{{\"i\":{i}}}")))
+        .collect();
+    for quantization in &ALL_QUANTIZATIONS[1..] {
+        let mut index = Index::new(IndexParams::new(d, Metric::Cosine, *quantization).unwrap());
+        index.add(&ids(0..4500), &data, Some(&meta)).unwrap();
+        index.delete(&ids(100..150));
+        let full = index.to_bytes();
+        let bytes = index.to_bytes_without_originals().unwrap();
+        // Exactly the originals (a u32 count and slots × d f32) are left out.
+        assert_eq!(full.len() - bytes.len(), 4 + 4 * d * index.slot_count());
+        let mut loaded = Index::from_bytes(&bytes).unwrap();
+        assert!(!loaded.keeps_originals());
+        assert_eq!(
+            loaded.to_bytes(),
+            bytes,
+            "{quantization:?}: re-serialised bytes differ"
+        );
+        assert!(loaded.memory_usage().store * 4 < index.memory_usage().store);
+        let codes_only = SearchOptions {
+            rescore: false,
+            ..SearchOptions::default()
+        };
+        for qi in (0..4500).step_by(450) {
+            let q = &data[qi * d..(qi + 1) * d];
+            // Rescoring is impossible, so every search is the codes' answer, with metadata.
+            let want = index.search(q, &codes_only).unwrap();
+            assert_eq!(loaded.search(q, &SearchOptions::default()).unwrap(), want);
+            assert_eq!(loaded.search(q, &codes_only).unwrap(), want);
+        }
+        assert_eq!(loaded.get("v3"), Some((None, Some("{\"i\":3}"))));
+        assert_error(
+            loaded.search(&data[..d], &exact(5)),
+            "cannot search exactly",
+        );
+        let before = loaded.to_bytes();
+        assert_error(
+            loaded.add(&["new"], &data[..d], None),
+            "cannot take new vectors",
+        );
+        assert_eq!(
+            loaded.to_bytes(),
+            before,
+            "a rejected add changed the index"
+        );
+        assert_eq!(loaded.delete(&ids(0..3)), vec![0, 1, 2]);
+        assert_eq!(loaded.get("v0"), None);
+    }
+    // Without codes there would be nothing left to search.
+    let mut none = Index::new(IndexParams::new(d, Metric::Cosine, Quantization::None).unwrap());
+    none.add(&ids(0..10), &data[..10 * d], None).unwrap();
+    assert_error(
+        none.to_bytes_without_originals(),
+        "cannot leave out its originals",
+    );
+    let mut few =
+        Index::new(IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap());
+    few.add(&ids(0..10), &data[..10 * d], None).unwrap();
+    assert_error(
+        few.to_bytes_without_originals(),
+        "fits at 256 vectors; this index holds 10",
+    );
+}
+
+#[test]
 fn damaged_bytes_are_rejected_never_misread() {
     let d = 8;
     let mut index =
@@ -512,7 +581,7 @@ fn damaged_bytes_are_rejected_never_misread() {
     expect(&version, "format version 99");
     // A crafted file with a valid checksum but a NaN inside is rejected too.
     let mut crafted = bytes.clone();
-    let originals_at = find_f32s(&crafted, &index.get("v0").unwrap().0[..2]);
+    let originals_at = find_f32s(&crafted, &index.get("v0").unwrap().0.unwrap()[..2]);
     crafted[originals_at..originals_at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
     let end = crafted.len() - 4;
     let crc = crc32(&crafted[..end]);

@@ -1,9 +1,12 @@
-//! Originals in memory: one contiguous `Vec<f32>` (slot-major) and a metadata vector.
+//! Originals in memory: one contiguous `Vec<f32>` (slot-major) and a metadata vector. An
+//! index loaded from bytes written without originals keeps the metadata alone.
 
-/// Keeps every original in memory: `4 × dimensions` bytes a vector.
+/// Keeps every original in memory (`4 × dimensions` bytes a vector), or only the metadata.
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     dimensions: usize,
+    /// False for a metadata-only store: `vectors` stays empty.
+    keeps_vectors: bool,
     /// Layout: `[slot][dimensions]`.
     vectors: Vec<f32>,
     /// Per slot: the metadata's JSON text.
@@ -15,47 +18,71 @@ impl MemoryStore {
     pub fn new(dimensions: usize) -> Self {
         MemoryStore {
             dimensions,
+            keeps_vectors: true,
             vectors: Vec::new(),
             metadata: Vec::new(),
         }
     }
 
-    /// All originals, slot-major: `[slot][dimensions]`.
+    /// An empty store that keeps metadata only (`put` ignores the vectors).
+    pub fn metadata_only(dimensions: usize) -> Self {
+        MemoryStore {
+            keeps_vectors: false,
+            ..MemoryStore::new(dimensions)
+        }
+    }
+
+    /// True if the store keeps the originals, not just the metadata.
+    pub fn keeps_vectors(&self) -> bool {
+        self.keeps_vectors
+    }
+
+    /// All originals, slot-major: `[slot][dimensions]` (empty in a metadata-only store).
     pub fn vectors(&self) -> &[f32] {
         &self.vectors
     }
 
     /// Stores `vector` and `metadata` (JSON text) in `slot` (an existing slot, or the next new one).
     pub fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
-        debug_assert_eq!(vector.len(), self.dimensions);
         let slot = slot as usize;
         if slot == self.metadata.len() {
-            self.vectors.extend_from_slice(vector);
             self.metadata.push(metadata.map(Into::into));
         } else {
-            self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions]
-                .copy_from_slice(vector);
             self.metadata[slot] = metadata.map(Into::into);
+        }
+        if self.keeps_vectors {
+            debug_assert_eq!(vector.len(), self.dimensions);
+            let d = self.dimensions;
+            if self.vectors.len() == slot * d {
+                self.vectors.extend_from_slice(vector);
+            } else {
+                self.vectors[slot * d..(slot + 1) * d].copy_from_slice(vector);
+            }
         }
     }
 
     /// Makes room for `additional` more slots.
     pub fn reserve(&mut self, additional: usize) {
-        self.vectors.reserve(additional * self.dimensions);
+        if self.keeps_vectors {
+            self.vectors.reserve(additional * self.dimensions);
+        }
         self.metadata.reserve(additional);
     }
 
     /// Forgets what `slot` holds (its vector becomes zeros).
     pub fn clear(&mut self, slot: u32) {
         let slot = slot as usize;
-        self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions].fill(0.0);
+        if self.keeps_vectors {
+            self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions].fill(0.0);
+        }
         self.metadata[slot] = None;
     }
 
-    /// The original in `slot`.
-    pub fn vector(&self, slot: u32) -> &[f32] {
+    /// The original in `slot` (`None` in a metadata-only store).
+    pub fn vector(&self, slot: u32) -> Option<&[f32]> {
         let slot = slot as usize;
-        &self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions]
+        self.keeps_vectors
+            .then(|| &self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions])
     }
 
     /// The metadata in `slot`.

@@ -111,10 +111,12 @@ pub fn hit(hit: &Hit<'_>) -> Result<Object, JsError> {
     Ok(object)
 }
 
-/// `{ vector, metadata? }`.
-pub fn record(vector: &[f32], metadata: Option<&str>) -> Result<Object, JsError> {
+/// `{ vector?, metadata? }` (no vector for an index loaded without originals).
+pub fn record(vector: Option<&[f32]>, metadata: Option<&str>) -> Result<Object, JsError> {
     let object = Object::new();
-    set(&object, "vector", &Float32Array::from(vector).into())?;
+    if let Some(vector) = vector {
+        set(&object, "vector", &Float32Array::from(vector).into())?;
+    }
     if let Some(m) = metadata {
         set(&object, "metadata", &parse_json(m)?)?;
     }

@@ -70,6 +70,9 @@ extern "C" {
     /// `SearchOptions` in the TypeScript types (an optional trailing parameter).
     #[wasm_bindgen(typescript_type = "SearchOptions")]
     pub type SearchOptionsArg;
+    /// `{ originals?: boolean }` in the TypeScript types (an optional trailing parameter).
+    #[wasm_bindgen(typescript_type = "{ originals?: boolean }")]
+    pub type ToBytesOptionsArg;
     /// `IndexOptions` in the TypeScript types (an optional trailing parameter).
     #[wasm_bindgen(typescript_type = "IndexOptions")]
     pub type IndexOptionsArg;
@@ -262,9 +265,10 @@ impl JsIndex {
         }
     }
 
-    /// The stored vector (unit length for cosine) and metadata of `id`, or undefined.
+    /// The stored vector (unit length for cosine; absent for an index loaded without
+    /// originals) and metadata of `id`, or undefined.
     #[wasm_bindgen(
-        unchecked_return_type = "Promise<{ vector: Float32Array; metadata?: unknown } | undefined>"
+        unchecked_return_type = "Promise<{ vector?: Float32Array; metadata?: unknown } | undefined>"
     )]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
         let Some(id) = id.as_string() else {
@@ -281,7 +285,9 @@ impl JsIndex {
                 durable.queue.run(async move {
                     match d.get(&id).await? {
                         None => Ok(JsValue::UNDEFINED),
-                        Some(e) => Ok(convert::record(&e.vector, e.metadata.as_deref())?.into()),
+                        Some(e) => {
+                            Ok(convert::record(Some(&e.vector), e.metadata.as_deref())?.into())
+                        }
                     }
                 })
             }
@@ -289,10 +295,12 @@ impl JsIndex {
     }
 
     /// The whole index (options, ids, originals, metadata, codes) in the versioned byte
-    /// format, with a checksum. An in-memory index only: a persistent one keeps its
-    /// originals and metadata in IndexedDB, and bytes without them could not be searched.
+    /// format, with a checksum; `{ originals: false }` leaves the originals out (the loaded
+    /// index searches its codes without rescoring). An in-memory index only: a persistent one
+    /// keeps its originals and metadata in IndexedDB.
     #[wasm_bindgen(js_name = toBytes)]
-    pub fn to_bytes(&self) -> Result<Uint8Array, JsError> {
+    pub fn to_bytes(&self, options: Option<ToBytesOptionsArg>) -> Result<Uint8Array, JsError> {
+        let with_originals = options::to_bytes_originals(options.map(JsValue::from))?;
         let index = match self.backend()? {
             Backend::Memory(index) => index,
             Backend::Durable(_) => {
@@ -303,7 +311,12 @@ impl JsIndex {
                 ));
             }
         };
-        Ok(Uint8Array::from(index.to_bytes().as_slice()))
+        let bytes = if with_originals {
+            index.to_bytes()
+        } else {
+            index.to_bytes_without_originals()?
+        };
+        Ok(Uint8Array::from(bytes.as_slice()))
     }
 
     /// Loads bytes written by `toBytes`; damaged or foreign bytes throw.

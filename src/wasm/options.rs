@@ -240,3 +240,21 @@ pub fn search_options(options: Option<JsValue>) -> Result<SearchOptions, JsError
         exact: o.exact.unwrap_or(false),
     })
 }
+
+/// The `originals` flag of `toBytes(options?)` (default true).
+pub fn to_bytes_originals(options: Option<JsValue>) -> Result<bool, JsError> {
+    #[derive(Deserialize)]
+    struct ToBytesJs {
+        originals: Option<bool>,
+    }
+    let Some(options) = options.filter(|o| !o.is_undefined()) else {
+        return Ok(true);
+    };
+    if !options.is_object() {
+        return Err(JsError::new(
+            "toBytes options must be an object such as { originals: false }",
+        ));
+    }
+    let o: ToBytesJs = parse(options, "toBytes options", &["originals"])?;
+    Ok(o.originals.unwrap_or(true))
+}

@@ -147,7 +147,7 @@ async fn persistent_index_answers_like_the_in_memory_one_before_and_after_reopen
             "{quantization}"
         );
 
-        let error = durable.to_bytes().err().map(JsValue::from).map(|e| {
+        let error = durable.to_bytes(None).err().map(JsValue::from).map(|e| {
             Reflect::get(&e, &"message".into())
                 .ok()
                 .and_then(|m| m.as_string())

@@ -170,6 +170,31 @@ test("toBytes / fromBytes round-trips; damaged bytes throw", async () => {
   assert.throws(() => Index.fromBytes(flipped), /checksum mismatch/);
 });
 
+test("toBytes({ originals: false }) ships codes, ids and metadata; the copy searches its codes", async () => {
+  const index = new Index({ dimensions: 64 });
+  const n = 2000, data = vectors(n, 64);
+  await index.add(ids(n), data, ids(n).map((id) => ({ title: `Title ${id}` })));
+  const full = index.toBytes({ originals: true });
+  const bytes = index.toBytes({ originals: false });
+  assert.deepEqual(full, index.toBytes());
+  assert.equal(full.length - bytes.length, 4 + 4 * 64 * n);
+  const copy = Index.fromBytes(bytes);
+  const q = vectors(1, 64, 7);
+  const hits = await copy.search(q, { k: 5 });
+  assert.deepEqual(hits, await index.search(q, { k: 5, rescore: false }));
+  assert.equal(hits[0].metadata.title, `Title ${hits[0].id}`);
+  assert.deepEqual(await copy.get("v3"), { metadata: { title: "Title v3" } });
+  assert.ok(copy.memoryBytes * 4 < index.memoryBytes);
+  await assert.rejects(copy.add(["x"], q), { message: /loaded without its original vectors .* cannot take new vectors/ });
+  await assert.rejects(copy.search(q, { exact: true }), { message: /cannot search exactly/ });
+  assert.equal(copy.size, n);
+  assert.throws(() => index.toBytes({ originals: "no" }), /invalid toBytes options/);
+  assert.throws(() => index.toBytes({ original: false }), /unknown option `original`/);
+  const small = new Index({ dimensions: 4 });
+  await small.add(["a"], new Float32Array([1, 0, 0, 0]));
+  assert.throws(() => small.toBytes({ originals: false }), /cannot leave out its originals/);
+});
+
 test("close releases the index; later calls reject", async () => {
   const index = await filled();
   await index.close();
