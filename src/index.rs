@@ -1,5 +1,6 @@
 //! The index: string ids mapped to dense slots, codes in one buffer per quantizer, originals
-//! behind a [`VectorStore`]. Pure Rust; the JS class in `wasm/` is a thin shim over it.
+//! in memory ([`MemoryStore`]) or elsewhere, fetched by slot through the two-phase calls. Pure
+//! Rust; the JS class in `wasm/` is a thin shim over it.
 //!
 //! ## Growing from zero
 //! A quantizer needs data to fit (means, quantile bounds, codebooks). Until the index holds
@@ -99,20 +100,6 @@ pub enum SearchPlan {
     },
     /// The answer, from the codes alone.
     Done(Vec<Candidate>),
-}
-
-impl SearchPlan {
-    /// The slots whose originals phase two reads: the candidates, or (for `Exact`) none
-    /// listed here, meaning every live slot.
-    pub fn slots(&self) -> Option<Vec<u32>> {
-        match self {
-            SearchPlan::Rescore { candidates, .. } => {
-                Some(candidates.iter().map(|c| c.slot).collect())
-            }
-            SearchPlan::Done(_) => Some(Vec::new()),
-            SearchPlan::Exact { .. } => None,
-        }
-    }
 }
 
 /// Where an index's memory goes, in bytes.
@@ -537,8 +524,9 @@ impl Index {
         })
     }
 
-    /// Phase two of a search: re-scores with the originals the plan needs (its
-    /// [`SearchPlan::slots`]); returns the best, with keys (see [`Metric::score_from_key`]).
+    /// Phase two of a search: re-scores with the originals the plan needs (the candidates of
+    /// `Rescore`, every live slot for `Exact`); returns the best, with keys (see
+    /// [`Metric::score_from_key`]).
     pub fn finish_search<'a>(
         &self,
         plan: SearchPlan,

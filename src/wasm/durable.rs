@@ -20,7 +20,7 @@ use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
 use crate::search::topk::{Candidate, best_first};
 use crate::store::block::{BLOCK_SLOTS, Block, Entry, block_of};
-use crate::store::idb::IdbStore;
+use crate::store::idb::{IdbStore, WriteTx};
 
 /// Blocks read per `getAll` by an exact search (4,096 originals, 6 MB at 384 dimensions), so
 /// an exact scan never holds all originals in wasm memory at once.
@@ -118,43 +118,24 @@ impl Durable {
             HashMap::new()
         };
         let old_slots = next.slot_count();
-        let batch: HashSet<u32> = plan.slots.iter().copied().collect();
-        // Blocks that hold a live vector outside the batch must be read and merged.
-        let touched: BTreeSet<u32> = plan.slots.iter().map(|&s| block_of(s)).collect();
-        let merge: Vec<u32> = touched
-            .iter()
-            .copied()
-            .filter(|&b| block_slots(b).any(|s| next.is_live(s) && !batch.contains(&s)))
-            .collect();
         next.apply_add(ids, &plan, metadata, &|s| {
             originals.get(&s).map(Vec::as_slice)
         })?;
 
         let tx = self.store.write()?;
-        let mut blocks = tx.read_blocks(&merge, d).await?;
-        for (i, &slot) in plan.slots.iter().enumerate() {
+        let entries = plan.slots.iter().enumerate().map(|(i, &slot)| {
             let entry = Entry {
                 vector: plan.vectors[i * d..(i + 1) * d].to_vec(),
                 metadata: metadata.and_then(|m| m[i].clone()),
             };
-            blocks
-                .entry(block_of(slot))
-                .or_insert_with(|| Block::empty(block_of(slot)))
-                .set(slot, Some(entry));
-        }
-        for block in blocks.values() {
-            tx.put_block(block, d)?;
-        }
-        let pages: BTreeSet<usize> = if plan.refits {
-            (0..next.pages()).collect()
+            (slot, Some(entry))
+        });
+        write_entries(&tx, &next, entries.collect()).await?;
+        if plan.refits {
+            // Every code changed.
+            write_pages(&tx, &next, 0..next.pages())?;
         } else {
-            plan.slots
-                .iter()
-                .map(|&s| s as usize / PAGE_SLOTS)
-                .collect()
-        };
-        for &page in &pages {
-            tx.put_page(page, &next.page_bytes(page))?;
+            write_pages(&tx, &next, pages_of(&plan.slots))?;
         }
         if plan.refits || next.slot_count() != old_slots {
             tx.put_header(&next.header_bytes())?;
@@ -171,28 +152,9 @@ impl Durable {
         if removed.is_empty() {
             return Ok(0);
         }
-        let d = next.params().dimensions;
-        let touched: BTreeSet<u32> = removed.iter().map(|&s| block_of(s)).collect();
-        let merge: Vec<u32> = touched
-            .iter()
-            .copied()
-            .filter(|&b| block_slots(b).any(|s| next.is_live(s)))
-            .collect();
         let tx = self.store.write()?;
-        let mut blocks = tx.read_blocks(&merge, d).await?;
-        for &slot in &removed {
-            blocks
-                .entry(block_of(slot))
-                .or_insert_with(|| Block::empty(block_of(slot)))
-                .set(slot, None);
-        }
-        for block in blocks.values() {
-            tx.put_block(block, d)?;
-        }
-        let pages: BTreeSet<usize> = removed.iter().map(|&s| s as usize / PAGE_SLOTS).collect();
-        for &page in &pages {
-            tx.put_page(page, &next.page_bytes(page))?;
-        }
+        write_entries(&tx, &next, removed.iter().map(|&s| (s, None)).collect()).await?;
+        write_pages(&tx, &next, pages_of(&removed))?;
         tx.commit().await?;
         *self.index.borrow_mut() = next;
         Ok(removed.len())
@@ -205,45 +167,41 @@ impl Durable {
         let started = now();
         let plan = self.index.borrow().plan_search(query, options)?;
         #[cfg(feature = "bench")]
-        let (scanned, mut read) = (now(), 0.0);
+        let (scanned, mut read) = (now(), None);
         let d = self.dimensions();
-        let slots_of = |found: &[Candidate]| found.iter().map(|c| c.slot).collect::<Vec<_>>();
-        // The hits' blocks are read for their metadata; a rescore reads them anyway.
         let (found, blocks) = match plan {
-            SearchPlan::Done(found) => {
+            SearchPlan::Rescore { ref candidates, .. } => {
+                let slots: Vec<u32> = candidates.iter().map(|c| c.slot).collect();
                 let blocks = self
                     .store
-                    .read_blocks(&blocks_of(&slots_of(&found)), d)
+                    .read_blocks(&blocks_of(slots.iter().copied()), d)
                     .await?;
-                (found, blocks)
-            }
-            SearchPlan::Rescore { .. } => {
-                let slots = plan.slots().unwrap_or_default();
-                let blocks = self.store.read_blocks(&blocks_of(&slots), d).await?;
                 #[cfg(feature = "bench")]
                 {
-                    read = now();
+                    read = Some(now());
                 }
                 check_present(&blocks, &slots)?;
                 let found = self
                     .index
                     .borrow()
                     .finish_search(plan, &|slot| original(&blocks, slot));
-                (found, blocks)
+                (found, Some(blocks))
             }
-            SearchPlan::Exact { query, k } => {
-                let found = self.exact(&query, k).await?;
-                let blocks = self
-                    .store
-                    .read_blocks(&blocks_of(&slots_of(&found)), d)
-                    .await?;
-                (found, blocks)
+            SearchPlan::Done(found) => (found, None),
+            SearchPlan::Exact { query, k } => (self.exact(&query, k).await?, None),
+        };
+        // The hits' metadata is in their blocks; a rescore has read them already.
+        let blocks = match blocks {
+            Some(blocks) => blocks,
+            None => {
+                let hits = blocks_of(found.iter().map(|c| c.slot));
+                self.store.read_blocks(&hits, d).await?
             }
         };
         #[cfg(feature = "bench")]
         {
             let end = now();
-            let read = if read == 0.0 { end } else { read };
+            let read = read.unwrap_or(end);
             self.last_search
                 .set([scanned - started, read - scanned, end - read]);
         }
@@ -330,6 +288,42 @@ impl Durable {
     }
 }
 
+/// Writes the originals of `updates` (`None` clears a slot) into their blocks. A block that
+/// also holds a live vector outside `updates` (in `after`, the index as the call leaves it)
+/// is read first, inside `tx`, and merged; a block left empty is deleted.
+async fn write_entries(
+    tx: &WriteTx,
+    after: &Index,
+    updates: Vec<(u32, Option<Entry>)>,
+) -> Result<()> {
+    let d = after.params().dimensions;
+    let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
+    let merge: Vec<u32> = blocks_of(updated.iter().copied())
+        .into_iter()
+        .filter(|&b| block_slots(b).any(|s| after.is_live(s) && !updated.contains(&s)))
+        .collect();
+    let mut blocks = tx.read_blocks(&merge, d).await?;
+    for (slot, entry) in updates {
+        blocks
+            .entry(block_of(slot))
+            .or_insert_with(|| Block::empty(block_of(slot)))
+            .set(slot, entry);
+    }
+    blocks.values().try_for_each(|block| tx.put_block(block, d))
+}
+
+/// Writes the code pages `pages` of `after`.
+fn write_pages(tx: &WriteTx, after: &Index, pages: impl IntoIterator<Item = usize>) -> Result<()> {
+    pages
+        .into_iter()
+        .try_for_each(|page| tx.put_page(page, &after.page_bytes(page)))
+}
+
+/// The distinct pages holding `slots`.
+fn pages_of(slots: &[u32]) -> BTreeSet<usize> {
+    slots.iter().map(|&s| s as usize / PAGE_SLOTS).collect()
+}
+
 /// Reads the stored index, or creates it from `params` when nothing is stored.
 async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<Index> {
     match (store.read_index().await?, params) {
@@ -387,8 +381,8 @@ fn block_slots(number: u32) -> impl Iterator<Item = u32> {
 }
 
 /// The distinct blocks holding `slots`.
-fn blocks_of(slots: &[u32]) -> Vec<u32> {
-    let set: BTreeSet<u32> = slots.iter().map(|&s| block_of(s)).collect();
+fn blocks_of(slots: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let set: BTreeSet<u32> = slots.into_iter().map(block_of).collect();
     set.into_iter().collect()
 }
 

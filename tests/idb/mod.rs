@@ -30,14 +30,17 @@ fn text(value: &JsValue) -> String {
         .unwrap_or_else(|| "undefined".into())
 }
 
+/// An error's message.
+fn message(error: JsValue) -> String {
+    Reflect::get(&error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
 /// The settled value, or the rejection's message.
 async fn settle(promise: Promise) -> Result<JsValue, String> {
-    JsFuture::from(promise).await.map_err(|e| {
-        Reflect::get(&e, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| format!("{e:?}"))
-    })
+    JsFuture::from(promise).await.map_err(message)
 }
 
 async fn open(name: &str, options: Option<&str>) -> Result<JsIndex, String> {
@@ -147,13 +150,11 @@ async fn persistent_index_answers_like_the_in_memory_one_before_and_after_reopen
             "{quantization}"
         );
 
-        let error = durable.to_bytes(None).err().map(JsValue::from).map(|e| {
-            Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_default()
-        });
-        assert!(error.is_some_and(|m| m.contains("toBytes() needs an in-memory index")));
+        let error = message(durable.to_bytes(None).expect_err("throws").into());
+        assert!(
+            error.contains("toBytes() needs an in-memory index"),
+            "{error}"
+        );
         let size = durable.size().unwrap();
         let bytes = durable.memory_bytes().unwrap();
         assert!(
