@@ -77,14 +77,20 @@ impl TestRng {
 
     /// `n` vectors of `d` values around a few random cluster centres, like embeddings.
     pub fn clustered(&mut self, n: usize, d: usize) -> Vec<f32> {
+        self.clustered_with(n, d, 0.8)
+    }
+
+    /// [`TestRng::clustered`] with `noise` (uniform in ±`noise`) around unit-range centres.
+    pub fn clustered_with(&mut self, n: usize, d: usize, noise: f32) -> Vec<f32> {
         let centres: Vec<f32> = (0..16 * d).map(|_| self.signed_unit()).collect();
         let mut out = Vec::with_capacity(n * d);
         for _ in 0..n {
             let c = (self.next_u64() % 16) as usize;
             for j in 0..d {
-                out.push(centres[c * d + j] + 0.8 * self.signed_unit());
+                out.push(centres[c * d + j] + noise * self.signed_unit());
             }
         }
         out
     }
 }
+pub mod model;
