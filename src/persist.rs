@@ -166,6 +166,15 @@ impl<'a> Reader<'a> {
     pub fn u8(&mut self, what: &str) -> Result<u8> {
         Ok(self.take(1, what)?[0])
     }
+    /// A boolean stored as one byte, 0 or 1 (any other value is damage, and accepting it
+    /// would make two byte strings read as the same index).
+    pub fn flag(&mut self, what: &str) -> Result<bool> {
+        match self.u8(what)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(self.corrupt(format!("{what} is {other}, not 0 or 1"))),
+        }
+    }
     /// A u16.
     pub fn u16(&mut self, what: &str) -> Result<u16> {
         Ok(u16::from_le_bytes(
@@ -348,22 +357,32 @@ impl Index {
         w.finish()
     }
 
-    /// An index (originals elsewhere) from [`Index::header_bytes`], with no slot loaded yet;
-    /// returns it with the slot count its pages must add up to (see [`Index::load_page`]).
-    pub fn from_header(bytes: &[u8]) -> Result<(Index, usize)> {
-        let mut r = Reader::open(bytes)?;
+    /// An index whose originals live elsewhere, from its stored [`Index::header_bytes`] and
+    /// [`Index::page_bytes`] (in page order), as `Index.open` reads them. The header's slot
+    /// count is checked against the number of pages before anything is allocated for it.
+    pub fn from_records(header: &[u8], pages: &[impl AsRef<[u8]>]) -> Result<Index> {
+        let mut r = Reader::open(header)?;
         let mut index = Index::new_external(read_params(&mut r)?);
         let slots = r.u32("slot count")? as usize;
         index.read_model(&mut r)?;
         r.finish()?;
-        // Exact capacities for the pages to come (growing by doubling would leave up to
-        // half of it unused). The header is checksummed, so `slots` is what was written.
+        if slots.div_ceil(PAGE_SLOTS) != pages.len() {
+            return Err(Error::Corrupt(format!(
+                "the header counts {slots} slots, which {} pages of {PAGE_SLOTS} cannot hold",
+                pages.len()
+            )));
+        }
+        // Exact capacities (growing by doubling would leave up to half of it unused).
         index.live.reserve_exact(slots);
         index.ids.reserve(slots, 0);
         if let Some(codes) = &mut index.codes {
             codes.reserve(slots);
         }
-        Ok((index, slots))
+        for page in pages {
+            index.load_page(page.as_ref())?;
+        }
+        index.finish_loading(slots)?;
+        Ok(index)
     }
 
     /// Number of pages the slots fill.
@@ -389,9 +408,8 @@ impl Index {
         w.finish()
     }
 
-    /// Loads the next page (pages load in order, after [`Index::from_header`]); call
-    /// [`Index::finish_loading`] after the last.
-    pub fn load_page(&mut self, bytes: &[u8]) -> Result<()> {
+    /// Loads the next page (pages load in order).
+    fn load_page(&mut self, bytes: &[u8]) -> Result<()> {
         let mut r = Reader::open(bytes)?;
         let page = r.u32("page number")? as usize;
         let expected = self.live.len() / PAGE_SLOTS;
@@ -412,7 +430,7 @@ impl Index {
     }
 
     /// Checks that the pages held `slots` slots (the header's count) and readies the index.
-    pub fn finish_loading(&mut self, slots: usize) -> Result<()> {
+    fn finish_loading(&mut self, slots: usize) -> Result<()> {
         if self.live.len() != slots {
             return Err(Error::Corrupt(format!(
                 "the pages hold {} slots, the header says {slots}",
@@ -475,10 +493,9 @@ impl Index {
     /// Reads what [`Index::write_model`] wrote: a fitted quantizer with no codes yet.
     fn read_model(&mut self, r: &mut Reader) -> Result<()> {
         self.fitted_on = usize::try_from(r.u64("fit count")?).unwrap_or(usize::MAX);
-        self.codes = match r.u8("codes flag")? {
-            0 => None,
-            1 => Some(Codes::read_model(r, &self.params)?),
-            other => return Err(r.corrupt(format!("codes flag {other} is not 0 or 1"))),
+        self.codes = match r.flag("codes flag")? {
+            false => None,
+            true => Some(Codes::read_model(r, &self.params)?),
         };
         Ok(())
     }
@@ -563,7 +580,7 @@ fn read_params(r: &mut Reader) -> Result<IndexParams> {
             quantile: r.f32("int8 quantile")?,
         },
         2 => {
-            let centered = r.u8("binary centered")? == 1;
+            let centered = r.flag("binary centered")?;
             let query = match r.u8("binary query mode")? {
                 1 => BinaryQuery::Hamming,
                 2 => BinaryQuery::Asymmetric,
@@ -574,9 +591,9 @@ fn read_params(r: &mut Reader) -> Result<IndexParams> {
         3 => {
             let subspaces = r.u32("pq subspaces")? as usize;
             let bits = r.u8("pq bits")?;
-            let seed = match r.u8("pq seed flag")? {
-                0 => None,
-                _ => Some(r.u64("pq seed")?),
+            let seed = match r.flag("pq seed flag")? {
+                false => None,
+                true => Some(r.u64("pq seed")?),
             };
             Quantization::Pq {
                 subspaces,

@@ -734,22 +734,20 @@ fn header_and_pages_rebuild_the_index_and_reject_wrong_pages() {
         index.delete(&ids(5..9));
         assert_eq!(index.pages(), 3);
         let pages: Vec<Vec<u8>> = (0..index.pages()).map(|p| index.page_bytes(p)).collect();
-        let (mut loaded, slots) = Index::from_header(&index.header_bytes()).unwrap();
-        for page in &pages {
-            loaded.load_page(page).unwrap();
-        }
-        loaded.finish_loading(slots).unwrap();
+        let header = index.header_bytes();
+        let loaded = Index::from_records(&header, &pages).unwrap();
         assert_eq!(loaded.to_bytes(), index.to_bytes(), "{quantization:?}");
-        // Out of order, missing, or altered pages are errors.
-        let (mut wrong, slots) = Index::from_header(&index.header_bytes()).unwrap();
-        assert_error(
-            wrong.load_page(&pages[1]),
-            "page 1 arrived where page 0 belongs",
-        );
-        wrong.load_page(&pages[0]).unwrap();
-        assert_error(wrong.finish_loading(slots), "the pages hold 4096 slots");
-        let mut altered = pages[2].clone();
-        altered[30] ^= 1;
-        assert_error(wrong.load_page(&altered), "checksum mismatch");
+        // Out of order, missing, repeated or altered pages are errors.
+        let swapped = [&pages[1], &pages[0], &pages[2]];
+        let said = "page 1 arrived where page 0 belongs";
+        assert_error(Index::from_records(&header, &swapped), said);
+        let said = "the header counts 8315 slots, which 2 pages of 4096 cannot hold";
+        assert_error(Index::from_records(&header, &pages[..2]), said);
+        let repeated = [&pages[0], &pages[1], &pages[1]];
+        let said = "page 1 arrived where page 2 belongs";
+        assert_error(Index::from_records(&header, &repeated), said);
+        let mut altered = pages.clone();
+        altered[2][30] ^= 1;
+        assert_error(Index::from_records(&header, &altered), "checksum mismatch");
     }
 }

@@ -1,13 +1,16 @@
 //! An index kept in IndexedDB (`Index.open`): codes and ids in wasm memory, loaded from
 //! pages on open; originals and metadata only in IndexedDB, read back per query.
 //!
-//! Every call runs after the previous one finished ([`Queue`]). A mutating call works on a
-//! clone of the in-memory index, writes everything it changed in one IndexedDB transaction,
-//! and only once that transaction has committed replaces the in-memory index with the
-//! clone. So a failed write (a full quota, a closed page) leaves both the stored and the
-//! in-memory index as they were.
+//! Every call runs after the previous one finished ([`Queue`]) and in one IndexedDB
+//! transaction. A mutating call works on a clone of the in-memory index, writes everything
+//! it changed, and only once the transaction has committed replaces the in-memory index
+//! with the clone. So a failed write (a full quota, a closed page) leaves both the stored
+//! and the in-memory index as they were.
+//!
+//! Other tabs and workers may write the same index: each call's transaction first catches
+//! up with the stored generation ([`Durable::catch_up`], see [`crate::store::idb`]).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
 use hashbrown::{HashMap, HashSet};
@@ -20,7 +23,7 @@ use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
 use crate::search::topk::{Candidate, best_first};
 use crate::store::block::{BLOCK_SLOTS, Block, Entry, block_of};
-use crate::store::idb::{IdbStore, WriteTx};
+use crate::store::idb::{IdbStore, StoredIndex, Tx};
 
 /// Blocks read per `getAll` by an exact search (4,096 originals, 6 MB at 384 dimensions), so
 /// an exact scan never holds all originals in wasm memory at once.
@@ -42,11 +45,13 @@ pub struct Durable {
     store: IdbStore,
     /// The committed state: what IndexedDB holds, less the originals.
     index: RefCell<Index>,
+    /// The stored generation `index` was built from.
+    generation: Cell<u64>,
     /// Orders the calls.
     pub queue: Queue,
     /// Milliseconds of the last search's phases: scan, IndexedDB reads, rescoring.
     #[cfg(feature = "bench")]
-    pub last_search: std::cell::Cell<[f64; 3]>,
+    pub last_search: Cell<[f64; 3]>,
 }
 
 /// `performance.now()` (bench builds time the phases of a search).
@@ -70,9 +75,10 @@ impl Durable {
     pub async fn open(name: &str, params: Option<IndexParams>) -> Result<Durable> {
         let (store, created) = IdbStore::open(name).await?;
         match load(&store, name, params).await {
-            Ok(index) => Ok(Durable {
+            Ok((index, generation)) => Ok(Durable {
                 store,
                 index: RefCell::new(index),
+                generation: Cell::new(generation),
                 queue: Queue::new(),
                 #[cfg(feature = "bench")]
                 last_search: Default::default(),
@@ -99,6 +105,40 @@ impl Durable {
         self.store.close();
     }
 
+    /// Brings the in-memory index up to the generation stored, reading inside `tx` (so what
+    /// the call then reads or writes in `tx` belongs to that same generation).
+    async fn catch_up(&self, tx: &Tx) -> Result<()> {
+        if tx.generation().await? == self.generation.get() {
+            return Ok(());
+        }
+        let Some(stored) = tx.read_index().await? else {
+            return Err(Error::Storage(
+                "the index was removed from IndexedDB by another tab or worker".into(),
+            ));
+        };
+        let index = Index::from_records(&stored.header, &stored.pages)?;
+        if index.params() != self.index.borrow().params() {
+            return Err(Error::Storage(
+                "the index was replaced in another tab or worker by one with other options; \
+                 open it again with Index.open"
+                    .into(),
+            ));
+        }
+        *self.index.borrow_mut() = index;
+        self.generation.set(stored.generation);
+        Ok(())
+    }
+
+    /// Commits `tx` with the next generation and makes `next` the committed index.
+    async fn commit(&self, tx: Tx, next: Index) -> Result<()> {
+        let generation = self.generation.get() + 1;
+        tx.put_generation(generation)?;
+        tx.commit().await?;
+        *self.index.borrow_mut() = next;
+        self.generation.set(generation);
+        Ok(())
+    }
+
     /// Upserts a batch (see [`Index::add`]) in one transaction.
     pub async fn add(
         &self,
@@ -106,6 +146,8 @@ impl Durable {
         vectors: &[f32],
         metadata: Option<&[Option<String>]>,
     ) -> Result<()> {
+        let tx = self.store.write()?;
+        self.catch_up(&tx).await?;
         let (plan, mut next) = {
             let index = self.index.borrow();
             let plan = index.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
@@ -113,7 +155,7 @@ impl Durable {
         };
         let d = next.params().dimensions;
         let originals = if plan.refits {
-            self.live_originals(&next).await?
+            live_originals(&tx, &next).await?
         } else {
             HashMap::new()
         };
@@ -122,7 +164,6 @@ impl Durable {
             originals.get(&s).map(Vec::as_slice)
         })?;
 
-        let tx = self.store.write()?;
         let entries = plan.slots.iter().enumerate().map(|(i, &slot)| {
             let entry = Entry {
                 vector: plan.vectors[i * d..(i + 1) * d].to_vec(),
@@ -140,47 +181,42 @@ impl Durable {
         if plan.refits || next.slot_count() != old_slots {
             tx.put_header(&next.header_bytes())?;
         }
-        tx.commit().await?;
-        *self.index.borrow_mut() = next;
-        Ok(())
+        self.commit(tx, next).await
     }
 
     /// Deletes ids in one transaction; returns how many were present.
     pub async fn delete(&self, ids: &[String]) -> Result<usize> {
+        let tx = self.store.write()?;
+        self.catch_up(&tx).await?;
         let mut next = self.index.borrow().clone();
         let removed = next.delete(ids);
         if removed.is_empty() {
             return Ok(0);
         }
-        let tx = self.store.write()?;
         write_entries(&tx, &next, removed.iter().map(|&s| (s, None)).collect()).await?;
         write_pages(&tx, &next, pages_of(&removed))?;
-        tx.commit().await?;
-        *self.index.borrow_mut() = next;
+        self.commit(tx, next).await?;
         Ok(removed.len())
     }
 
     /// The best hits for `query`: codes scanned in memory, candidates re-scored with their
     /// originals read from IndexedDB in one transaction.
     pub async fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<FoundHit>> {
+        let tx = self.store.read()?;
+        self.catch_up(&tx).await?;
         #[cfg(feature = "bench")]
         let started = now();
         let plan = self.index.borrow().plan_search(query, options)?;
         #[cfg(feature = "bench")]
         let (scanned, mut read) = (now(), None);
-        let d = self.dimensions();
         let (found, blocks) = match plan {
             SearchPlan::Rescore { ref candidates, .. } => {
                 let slots: Vec<u32> = candidates.iter().map(|c| c.slot).collect();
-                let blocks = self
-                    .store
-                    .read_blocks(&blocks_of(slots.iter().copied()), d)
-                    .await?;
+                let blocks = self.read_live(&tx, &slots).await?;
                 #[cfg(feature = "bench")]
                 {
                     read = Some(now());
                 }
-                check_present(&blocks, &slots)?;
                 let found = self
                     .index
                     .borrow()
@@ -188,14 +224,14 @@ impl Durable {
                 (found, Some(blocks))
             }
             SearchPlan::Done(found) => (found, None),
-            SearchPlan::Exact { query, k } => (self.exact(&query, k).await?, None),
+            SearchPlan::Exact { query, k } => (self.exact(&tx, &query, k).await?, None),
         };
         // The hits' metadata is in their blocks; a rescore has read them already.
         let blocks = match blocks {
             Some(blocks) => blocks,
             None => {
-                let hits = blocks_of(found.iter().map(|c| c.slot));
-                self.store.read_blocks(&hits, d).await?
+                let hits: Vec<u32> = found.iter().map(|c| c.slot).collect();
+                self.read_live(&tx, &hits).await?
             }
         };
         #[cfg(feature = "bench")]
@@ -217,8 +253,16 @@ impl Durable {
             .collect())
     }
 
+    /// The blocks holding `slots`, live slots of the caught-up index, each checked present.
+    async fn read_live(&self, tx: &Tx, slots: &[u32]) -> Result<HashMap<u32, Block>> {
+        let numbers = blocks_of(slots.iter().copied());
+        let blocks = tx.read_blocks(&numbers, self.dimensions()).await?;
+        check_present(&blocks, slots)?;
+        Ok(blocks)
+    }
+
     /// Exact search over every original, a chunk of blocks at a time.
-    async fn exact(&self, query: &[f32], k: usize) -> Result<Vec<Candidate>> {
+    async fn exact(&self, tx: &Tx, query: &[f32], k: usize) -> Result<Vec<Candidate>> {
         let (metric, slots) = {
             let index = self.index.borrow();
             (index.params().metric, index.slot_count() as u32)
@@ -227,13 +271,8 @@ impl Durable {
         let mut best = Vec::new();
         for first in (0..slots.div_ceil(BLOCK_SLOTS as u32)).step_by(EXACT_CHUNK_BLOCKS as usize) {
             let end = first + EXACT_CHUNK_BLOCKS;
-            let chunk: HashMap<u32, Block> = self
-                .store
-                .read_block_range(first, end, d)
-                .await?
-                .into_iter()
-                .map(|b| (b.number, b))
-                .collect();
+            let chunk = tx.read_block_range(first, end, d).await?;
+            let chunk: HashMap<u32, Block> = chunk.into_iter().map(|b| (b.number, b)).collect();
             let index = self.index.borrow();
             let live: Vec<u32> = (first * BLOCK_SLOTS as u32..end * BLOCK_SLOTS as u32)
                 .filter(|&s| index.is_live(s))
@@ -254,33 +293,13 @@ impl Durable {
 
     /// The stored vector and metadata of `id`.
     pub async fn get(&self, id: &str) -> Result<Option<Entry>> {
+        let tx = self.store.read()?;
+        self.catch_up(&tx).await?;
         let Some(slot) = self.index.borrow().slot(id) else {
             return Ok(None);
         };
-        let blocks = self
-            .store
-            .read_blocks(&[block_of(slot)], self.dimensions())
-            .await?;
-        check_present(&blocks, &[slot])?;
+        let blocks = self.read_live(&tx, &[slot]).await?;
         Ok(entry(&blocks, slot).cloned())
-    }
-
-    /// The original of every live slot (a refit re-encodes them all).
-    async fn live_originals(&self, index: &Index) -> Result<HashMap<u32, Vec<f32>>> {
-        let end = (index.slot_count() as u32).div_ceil(BLOCK_SLOTS as u32);
-        let blocks = self
-            .store
-            .read_block_range(0, end, index.params().dimensions)
-            .await?;
-        let mut out = HashMap::with_capacity(index.len());
-        for block in blocks {
-            for slot in block_slots(block.number).filter(|&s| index.is_live(s)) {
-                if let Some(e) = block.entry(slot) {
-                    out.insert(slot, e.vector.clone());
-                }
-            }
-        }
-        Ok(out)
     }
 
     fn dimensions(&self) -> usize {
@@ -288,14 +307,27 @@ impl Durable {
     }
 }
 
+/// The original of every live slot of `index` (a refit re-encodes them all), read in `tx`.
+async fn live_originals(tx: &Tx, index: &Index) -> Result<HashMap<u32, Vec<f32>>> {
+    let end = (index.slot_count() as u32).div_ceil(BLOCK_SLOTS as u32);
+    let blocks = tx
+        .read_block_range(0, end, index.params().dimensions)
+        .await?;
+    let mut out = HashMap::with_capacity(index.len());
+    for block in blocks {
+        for slot in block_slots(block.number).filter(|&s| index.is_live(s)) {
+            if let Some(e) = block.entry(slot) {
+                out.insert(slot, e.vector.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Writes the originals of `updates` (`None` clears a slot) into their blocks. A block that
 /// also holds a live vector outside `updates` (in `after`, the index as the call leaves it)
 /// is read first, inside `tx`, and merged; a block left empty is deleted.
-async fn write_entries(
-    tx: &WriteTx,
-    after: &Index,
-    updates: Vec<(u32, Option<Entry>)>,
-) -> Result<()> {
+async fn write_entries(tx: &Tx, after: &Index, updates: Vec<(u32, Option<Entry>)>) -> Result<()> {
     let d = after.params().dimensions;
     let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
     let merge: Vec<u32> = blocks_of(updated.iter().copied())
@@ -303,6 +335,11 @@ async fn write_entries(
         .filter(|&b| block_slots(b).any(|s| after.is_live(s) && !updated.contains(&s)))
         .collect();
     let mut blocks = tx.read_blocks(&merge, d).await?;
+    if let Some(missing) = merge.iter().find(|&b| !blocks.contains_key(b)) {
+        return Err(Error::Corrupt(format!(
+            "the originals of block {missing} are missing from the database"
+        )));
+    }
     for (slot, entry) in updates {
         blocks
             .entry(block_of(slot))
@@ -313,7 +350,7 @@ async fn write_entries(
 }
 
 /// Writes the code pages `pages` of `after`.
-fn write_pages(tx: &WriteTx, after: &Index, pages: impl IntoIterator<Item = usize>) -> Result<()> {
+fn write_pages(tx: &Tx, after: &Index, pages: impl IntoIterator<Item = usize>) -> Result<()> {
     pages
         .into_iter()
         .try_for_each(|page| tx.put_page(page, &after.page_bytes(page)))
@@ -324,45 +361,58 @@ fn pages_of(slots: &[u32]) -> BTreeSet<usize> {
     slots.iter().map(|&s| s as usize / PAGE_SLOTS).collect()
 }
 
-/// Reads the stored index, or creates it from `params` when nothing is stored.
-async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<Index> {
-    match (store.read_index().await?, params) {
-        (None, None) => Err(Error::InvalidOption {
-            name: "options",
-            reason: format!(
-                "no index named {name:?} is stored; pass options (such as {{ dimensions: 384 }}) \
-                 to create it"
-            ),
-        }),
-        (None, Some(params)) => {
+/// Reads the stored index and its generation, or creates it from `params` when nothing is
+/// stored.
+async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<(Index, u64)> {
+    let mut stored = store.read()?.read_index().await?;
+    let mut created = None;
+    if stored.is_none()
+        && let Some(params) = params
+    {
+        // Two contexts may race to create the index: look again inside the transaction
+        // that would create it, and read what the winner wrote if it lost.
+        let tx = store.write()?;
+        stored = tx.read_index().await?;
+        if stored.is_none() {
             let index = Index::new_external(params);
-            let tx = store.write()?;
             tx.put_header(&index.header_bytes())?;
+            tx.put_generation(0)?;
             tx.commit().await?;
-            Ok(index)
-        }
-        (Some((header, pages)), params) => {
-            let (mut index, slots) = Index::from_header(&header)?;
-            for page in &pages {
-                index.load_page(page)?;
-            }
-            index.finish_loading(slots)?;
-            if let Some(params) = params
-                && params != *index.params()
-            {
-                return Err(Error::InvalidOption {
-                    name: "options",
-                    reason: format!(
-                        "index {name:?} is stored with {}, but the options say {}; pass the \
-                         stored options, or none to use them",
-                        describe(index.params()),
-                        describe(&params)
-                    ),
-                });
-            }
-            Ok(index)
+            created = Some(index);
         }
     }
+    if let Some(index) = created {
+        return Ok((index, 0));
+    }
+    let Some(StoredIndex {
+        header,
+        pages,
+        generation,
+    }) = stored
+    else {
+        return Err(Error::InvalidOption {
+            name: "options",
+            reason: format!(
+                "no index named {name:?} is stored; pass options (such as \
+                 {{ dimensions: 384 }}) to create it"
+            ),
+        });
+    };
+    let index = Index::from_records(&header, &pages)?;
+    if let Some(params) = params
+        && params != *index.params()
+    {
+        return Err(Error::InvalidOption {
+            name: "options",
+            reason: format!(
+                "index {name:?} is stored with {}, but the options say {}; pass the stored \
+                 options, or none to use them",
+                describe(index.params()),
+                describe(&params)
+            ),
+        });
+    }
+    Ok((index, generation))
 }
 
 fn describe(p: &IndexParams) -> String {

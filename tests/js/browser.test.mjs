@@ -1,27 +1,15 @@
 // The browser build in real headless Chromium (Debian's, driven by playwright-core), served
 // from 127.0.0.1 exactly as `npm start` serves it: the documented `init()` + `Index` path,
 // and the demo page end to end.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serve } from "../../scripts/serve.mjs";
-import { launchChromium } from "../../scripts/chromium.mjs";
+import { withChromium } from "./quiver-page.mjs";
 
-let server, browser, base;
-
-before(async () => {
-  server = await serve(0);
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = withChromium();
 
 test("the README's browser snippet: init() then Index works in a page", async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}/`); // any page of the origin, for module imports
+  const page = await env.browser.newPage();
+  await page.goto(`${env.base}/`); // any page of the origin, for module imports
   const result = await page.evaluate(async () => {
     const { default: init, Index } = await import("/pkg/quiver.js");
     await init();
@@ -42,10 +30,10 @@ test("the README's browser snippet: init() then Index works in a page", async ()
 });
 
 test("the demo page builds an index and reports recall against exact search", async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${base}/`);
+  await page.goto(`${env.base}/`);
   await page.getByText("Engine ready (simd128)").waitFor({ timeout: 30_000 });
   await page.selectOption("#count", "10000");
   await page.selectOption("#quantization", "int8");

@@ -1,0 +1,45 @@
+// Shared by the Chromium tests: the test server and browser, and a page of the server's
+// origin with the package loaded.
+import { before, after } from "node:test";
+import { serve } from "../../scripts/serve.mjs";
+import { launchChromium } from "../../scripts/chromium.mjs";
+
+/** Starts the test server (`serve` options) and Chromium before the file's tests and stops
+ * them after; returns an object whose `server`, `base` (the origin) and `browser` are set
+ * once the tests run. */
+export function withChromium(options = {}) {
+  const env = {};
+  before(async () => {
+    env.server = await serve(0, options);
+    env.base = `http://127.0.0.1:${env.server.address().port}`;
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.close();
+  });
+  return env;
+}
+
+/** A page of the test origin with `window.quiver` loaded and a `vectors(first, n, d)` helper
+ * that makes the same pseudo-random vectors on every page. */
+export async function quiverPage(context, base) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/`);
+  await page.evaluate(async () => {
+    const module = await import("/pkg/quiver.js");
+    await module.default();
+    window.quiver = module;
+    window.vectors = (first, n, d) => {
+      const out = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < d; j++) out[i * d + j] = Math.sin((first + i) * 12.9898 + j * 78.233) * 43758.5453 % 1;
+      }
+      return out;
+    };
+  });
+  page.errors = errors;
+  return page;
+}
