@@ -39,6 +39,17 @@ pub enum Error {
         /// Number of values given.
         received: usize,
     },
+    /// Wasm memory cannot grow enough for the call.
+    #[error(
+        "out of memory: {what} needs {bytes} more bytes and wasm memory cannot grow that far \
+         (browsers allow at most 4 GiB per wasm module, often less); nothing was changed"
+    )]
+    OutOfMemory {
+        /// What needed the memory.
+        what: &'static str,
+        /// How many bytes it asked for.
+        bytes: usize,
+    },
     /// NaN or ±Infinity in a vector.
     #[error("vector {position} has a non-finite value ({value}) at dimension {dimension}")]
     NonFinite {

@@ -251,7 +251,14 @@ impl Index {
                 });
             }
         }
-        let mut stored = vectors.to_vec();
+        let mut stored = Vec::new();
+        stored
+            .try_reserve_exact(vectors.len())
+            .map_err(|_| Error::OutOfMemory {
+                what: "the batch's vectors",
+                bytes: vectors.len() * 4,
+            })?;
+        stored.extend_from_slice(vectors);
         for (position, row) in stored.chunks_exact_mut(d).enumerate() {
             check_vector(row, position, self.params.metric)?;
         }
@@ -314,14 +321,24 @@ impl Index {
             .iter()
             .filter(|&&s| s as usize >= self.live.len())
             .count();
+        // Every allocation that can be large happens here, before anything changes, so a
+        // wasm memory that cannot grow fails the call cleanly (`Error::OutOfMemory`).
         let new_bytes = ids.iter().map(|id| id.as_ref().len()).sum();
-        self.ids.reserve(plan.slots.len(), new_bytes);
-        self.live.reserve(appended);
+        self.ids.try_reserve(plan.slots.len(), new_bytes)?;
+        self.live
+            .try_reserve(appended)
+            .map_err(|_| Error::OutOfMemory {
+                what: "the slot table",
+                bytes: appended,
+            })?;
         if let Some(store) = &mut self.store {
-            store.reserve(appended);
+            store.try_reserve(appended)?;
         }
         if let Some(codes) = &mut self.codes {
-            codes.reserve(appended);
+            codes.try_reserve(appended)?;
+        }
+        if plan.refits {
+            ensure_headroom("refitting the quantizer", self.refit_bytes(appended))?;
         }
         self.free.truncate(self.free.len() - plan.reused);
         for (i, (id, &slot)) in ids.iter().zip(&plan.slots).enumerate() {
@@ -353,10 +370,19 @@ impl Index {
                     },
                 }
             };
-            self.codes = self.fit_codes(&row);
+            self.codes = self.fit_codes(&row)?;
             self.fitted_on = self.len();
         }
         Ok(())
+    }
+
+    /// An upper bound on what a refit allocates with `appended` more slots: the training
+    /// sample, k-means' centroids and assignments, and new codes of at most `dimensions + 8`
+    /// bytes a slot (int8 with its l2 norm is the largest).
+    fn refit_bytes(&self, appended: usize) -> usize {
+        let d = self.params.dimensions;
+        let sample = FIT_SAMPLE.min(self.len() + appended);
+        sample * (d * 4 + 8) + 256 * d * 4 + (self.live.len() + appended) * (d + 8)
     }
 
     /// True if an index holding `n` live vectors should (re)fit its quantizer.
@@ -369,7 +395,10 @@ impl Index {
 
     /// Fits the quantizer on a sample of the live vectors and encodes every slot (free
     /// slots as zeros). `originals` gives each live slot's original.
-    fn fit_codes<'a>(&self, originals: &'a dyn Fn(u32) -> Option<&'a [f32]>) -> Option<Codes> {
+    fn fit_codes<'a>(
+        &self,
+        originals: &'a dyn Fn(u32) -> Option<&'a [f32]>,
+    ) -> Result<Option<Codes>> {
         let d = self.params.dimensions;
         let zeros = vec![0.0f32; d];
         let vector = |slot: u32| {
@@ -385,12 +414,14 @@ impl Index {
         for i in rng.sample_indices(live.len(), FIT_SAMPLE) {
             sample.extend_from_slice(vector(live[i]));
         }
-        let mut codes = Codes::fit(&self.params, &sample)?;
-        codes.reserve(self.live.len());
+        let Some(mut codes) = Codes::fit(&self.params, &sample) else {
+            return Ok(None);
+        };
+        codes.try_reserve(self.live.len())?;
         for slot in 0..self.live.len() as u32 {
             codes.set(slot, vector(slot));
         }
-        Some(codes)
+        Ok(Some(codes))
     }
 
     /// True if `slot` holds a vector.
@@ -560,6 +591,15 @@ impl Index {
             store: self.store.as_ref().map_or(0, MemoryStore::memory_bytes),
         }
     }
+}
+
+/// Fails with [`Error::OutOfMemory`] unless `bytes` more can be allocated now. In wasm,
+/// memory that grew stays with the allocator, so what this proved available is there for
+/// the allocations that follow.
+pub(crate) fn ensure_headroom(what: &'static str, bytes: usize) -> Result<()> {
+    Vec::<u8>::new()
+        .try_reserve_exact(bytes)
+        .map_err(|_| Error::OutOfMemory { what, bytes })
 }
 
 /// Rejects a non-finite vector; normalises it in place for cosine (rejecting zero).

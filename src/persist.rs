@@ -323,7 +323,13 @@ impl Index {
         if slots.saturating_mul(2) > bytes.len() {
             return Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())));
         }
-        index.live.reserve(slots);
+        index
+            .live
+            .try_reserve(slots)
+            .map_err(|_| Error::OutOfMemory {
+                what: "the slot table",
+                bytes: slots,
+            })?;
         for slot in 0..slots as u32 {
             index.read_id(slot, &mut r)?;
         }
@@ -373,10 +379,16 @@ impl Index {
             )));
         }
         // Exact capacities (growing by doubling would leave up to half of it unused).
-        index.live.reserve_exact(slots);
-        index.ids.reserve(slots, 0);
+        index
+            .live
+            .try_reserve_exact(slots)
+            .map_err(|_| Error::OutOfMemory {
+                what: "the slot table",
+                bytes: slots,
+            })?;
+        index.ids.try_reserve(slots, 0)?;
         if let Some(codes) = &mut index.codes {
-            codes.reserve(slots);
+            codes.try_reserve(slots)?;
         }
         for page in pages {
             index.load_page(page.as_ref())?;
@@ -517,7 +529,7 @@ fn read_store(r: &mut Reader, index: &mut Index, slots: usize, with_vectors: boo
     } else {
         (MemoryStore::metadata_only(d), Vec::new())
     };
-    store.reserve(slots);
+    store.try_reserve(slots)?;
     for slot in 0..slots {
         let row = originals.get(slot * d..(slot + 1) * d).unwrap_or(&[]);
         store.put(slot as u32, row, r.optional_text("metadata")?);

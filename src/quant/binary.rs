@@ -25,6 +25,7 @@ use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 
 use super::fastscan::{Blocks, Table};
+use super::out_of_memory;
 
 /// Binary codes of every slot plus what scoring them needs.
 #[derive(Debug, Clone)]
@@ -116,9 +117,12 @@ impl BinaryCodes {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
-        self.blocks.reserve(additional);
-        self.aux.reserve(additional * self.aux_stride);
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        self.blocks.try_reserve(additional)?;
+        let values = additional * self.aux_stride;
+        self.aux
+            .try_reserve(values)
+            .map_err(|_| out_of_memory(values * 4))
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).

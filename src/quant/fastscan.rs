@@ -96,10 +96,12 @@ impl Blocks {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
         let blocks = (self.slots + additional).div_ceil(FASTSCAN_BLOCK);
+        let bytes = (blocks * self.m * 16).saturating_sub(self.bytes.len());
         self.bytes
-            .reserve((blocks * self.m * 16).saturating_sub(self.bytes.len()));
+            .try_reserve(bytes)
+            .map_err(|_| super::out_of_memory(bytes))
     }
 
     /// Stores `codes` (`m` values below 16) in `slot` (an existing slot, or the next new one).

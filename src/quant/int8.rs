@@ -18,7 +18,7 @@ use crate::params::Metric;
 use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 
-use super::SCAN_CHUNK;
+use super::{SCAN_CHUNK, out_of_memory};
 
 /// int8 codes of every slot plus the per-dimension calibration.
 #[derive(Debug, Clone)]
@@ -82,11 +82,17 @@ impl Int8Codes {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
-        self.codes.reserve(additional * self.dimensions);
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        let bytes = additional * self.dimensions;
+        self.codes
+            .try_reserve(bytes)
+            .map_err(|_| out_of_memory(bytes))?;
         if self.metric == Metric::L2 {
-            self.norms.reserve(additional);
+            self.norms
+                .try_reserve(additional)
+                .map_err(|_| out_of_memory(additional * 4))?;
         }
+        Ok(())
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).

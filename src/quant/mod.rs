@@ -30,6 +30,14 @@ pub enum Codes {
     FastScan(pq::FastScanCodes),
 }
 
+/// The error of a code buffer that cannot grow by `bytes`.
+pub(crate) fn out_of_memory(bytes: usize) -> crate::error::Error {
+    crate::error::Error::OutOfMemory {
+        what: "the codes",
+        bytes,
+    }
+}
+
 /// Live vectors an index must hold before it fits its quantizer; below this it searches
 /// exactly. PQ wants enough points per centroid for k-means to mean something.
 pub fn fit_threshold(quantization: &Quantization) -> usize {
@@ -95,12 +103,12 @@ impl Codes {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
         match self {
-            Codes::Binary(c) => c.reserve(additional),
-            Codes::Int8(c) => c.reserve(additional),
-            Codes::Pq(c) => c.reserve(additional),
-            Codes::FastScan(c) => c.reserve(additional),
+            Codes::Binary(c) => c.try_reserve(additional),
+            Codes::Int8(c) => c.try_reserve(additional),
+            Codes::Pq(c) => c.try_reserve(additional),
+            Codes::FastScan(c) => c.try_reserve(additional),
         }
     }
 

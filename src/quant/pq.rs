@@ -18,6 +18,7 @@ use crate::rng::Rng;
 use crate::search::topk::TopK;
 
 use super::fastscan::{Blocks, Table};
+use super::out_of_memory;
 use super::{SCAN_CHUNK, kmeans};
 
 /// Most vectors k-means sees. 8,192 gives 32 points per centroid at 256 centroids, close
@@ -164,8 +165,11 @@ impl PqCodes {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
-        self.codes.reserve(additional * self.books.m);
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        let bytes = additional * self.books.m;
+        self.codes
+            .try_reserve(bytes)
+            .map_err(|_| out_of_memory(bytes))
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
@@ -254,8 +258,8 @@ impl FastScanCodes {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
-        self.blocks.reserve(additional);
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        self.blocks.try_reserve(additional)
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).

@@ -1,6 +1,8 @@
 //! Originals in memory: one contiguous `Vec<f32>` (slot-major) and a metadata vector. An
 //! index loaded from bytes written without originals keeps the metadata alone.
 
+use crate::error::{Error, Result};
+
 /// Keeps every original in memory (`4 × dimensions` bytes a vector), or only the metadata.
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
@@ -62,11 +64,21 @@ impl MemoryStore {
     }
 
     /// Makes room for `additional` more slots.
-    pub fn reserve(&mut self, additional: usize) {
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        let out_of_memory = |bytes| Error::OutOfMemory {
+            what: "the originals",
+            bytes,
+        };
         if self.keeps_vectors {
-            self.vectors.reserve(additional * self.dimensions);
+            let values = additional * self.dimensions;
+            self.vectors
+                .try_reserve(values)
+                .map_err(|_| out_of_memory(values * 4))?;
         }
-        self.metadata.reserve(additional);
+        let bytes = additional * size_of::<Option<String>>();
+        self.metadata
+            .try_reserve(additional)
+            .map_err(|_| out_of_memory(bytes))
     }
 
     /// Forgets what `slot` holds (its vector becomes zeros).

@@ -212,7 +212,7 @@ impl ScanBench {
             random_vector(&mut rng, row);
         }
         let mut codes = Codes::fit(&params, &sample).ok_or_else(|| JsError::new("no codes"))?;
-        codes.reserve(n);
+        codes.try_reserve(n).map_err(JsError::from)?;
         let mut v = vec![0f32; dimensions];
         for slot in 0..n {
             random_vector(&mut rng, &mut v);

@@ -14,27 +14,40 @@ pub fn strings(value: &JsValue, name: &str) -> Result<Vec<String>, JsError> {
     let array: &Array = value.unchecked_ref();
     let mut out = Vec::with_capacity(array.length() as usize);
     for (i, item) in array.iter().enumerate() {
-        match item.as_string() {
-            Some(s) => out.push(s),
-            None => {
-                return Err(JsError::new(&format!(
-                    "{name}[{i}] must be a string, got {}",
-                    item.js_typeof().as_string().unwrap_or_default()
-                )));
-            }
-        }
+        out.push(string(&item, &format!("{name}[{i}]"))?);
     }
     Ok(out)
+}
+
+/// A string that is well-formed Unicode. A lone surrogate would become U+FFFD on the way
+/// into Rust, so two different ids could silently become one: it is an error instead.
+pub fn string(value: &JsValue, name: &str) -> Result<String, JsError> {
+    let Some(text) = value.dyn_ref::<js_sys::JsString>() else {
+        return Err(JsError::new(&format!(
+            "{name} must be a string, got {}",
+            value.js_typeof().as_string().unwrap_or_default()
+        )));
+    };
+    if !text.is_valid_utf16() {
+        return Err(JsError::new(&format!(
+            "{name} is not well-formed Unicode (it has an unpaired surrogate, U+D800 to \
+             U+DFFF); ids must be valid UTF-16 strings"
+        )));
+    }
+    Ok(String::from(text))
 }
 
 /// A flat `Float32Array` (n × dimensions) or an array of `Float32Array`s of `dimensions` each.
 pub fn vectors(value: &JsValue, dimensions: usize) -> Result<Vec<f32>, JsError> {
     if let Some(flat) = value.dyn_ref::<Float32Array>() {
-        return Ok(flat.to_vec());
+        let mut out = floats(flat.length() as usize)?;
+        out.resize(flat.length() as usize, 0.0);
+        flat.copy_to(&mut out);
+        return Ok(out);
     }
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
-        let mut out = Vec::with_capacity(array.length() as usize * dimensions);
+        let mut out = floats(array.length() as usize * dimensions)?;
         for (i, item) in array.iter().enumerate() {
             let row = item
                 .dyn_ref::<Float32Array>()
@@ -52,6 +65,19 @@ pub fn vectors(value: &JsValue, dimensions: usize) -> Result<Vec<f32>, JsError> 
     Err(JsError::new(
         "vectors must be a Float32Array (n × dimensions, flat) or an array of Float32Array",
     ))
+}
+
+/// An empty vector with room for `n` floats, or a clear error if wasm memory cannot grow
+/// that far (a plain allocation would abort the module).
+fn floats(n: usize) -> Result<Vec<f32>, JsError> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| {
+        JsError::from(crate::Error::OutOfMemory {
+            what: "copying the vectors into wasm memory",
+            bytes: n * 4,
+        })
+    })?;
+    Ok(out)
 }
 
 /// A query vector.

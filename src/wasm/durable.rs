@@ -17,7 +17,7 @@ use hashbrown::{HashMap, HashSet};
 
 use super::queue::Queue;
 use crate::error::{Error, Result};
-use crate::index::{Index, SearchOptions, SearchPlan};
+use crate::index::{Index, SearchOptions, SearchPlan, ensure_headroom};
 use crate::params::IndexParams;
 use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
@@ -151,6 +151,7 @@ impl Durable {
         let (plan, mut next) = {
             let index = self.index.borrow();
             let plan = index.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
+            ensure_headroom("copying the index for the write", index.memory_bytes())?;
             (plan, index.clone())
         };
         let d = next.params().dimensions;
@@ -188,6 +189,8 @@ impl Durable {
     pub async fn delete(&self, ids: &[String]) -> Result<usize> {
         let tx = self.store.write()?;
         self.catch_up(&tx).await?;
+        let bytes = self.index.borrow().memory_bytes();
+        ensure_headroom("copying the index for the write", bytes)?;
         let mut next = self.index.borrow().clone();
         let removed = next.delete(ids);
         if removed.is_empty() {

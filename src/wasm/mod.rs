@@ -271,8 +271,9 @@ impl JsIndex {
         unchecked_return_type = "Promise<{ vector?: Float32Array; metadata?: unknown } | undefined>"
     )]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
-        let Some(id) = id.as_string() else {
-            return Promise::reject(&JsError::new("id must be a string").into());
+        let id = match convert::string(&id, "id") {
+            Ok(id) => id,
+            Err(error) => return Promise::reject(&error.into()),
         };
         match &self.inner {
             None => Promise::reject(&closed().into()),

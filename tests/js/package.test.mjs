@@ -104,6 +104,25 @@ test("metadata is plain data: __proto__ keys do not pollute, any Unicode id work
   assert.equal(Object.getPrototypeOf(hit.metadata), Object.prototype);
   assert.equal({}.polluted, undefined);
   assert.deepEqual(Object.keys(hit.metadata).sort(), ["__proto__", "ok"]);
+  assert.deepEqual((await index.get(id)).metadata, hit.metadata);
+
+  // Ids from every corner of Unicode, and as long as allowed, round-trip exactly.
+  const unusual = ["日本語", "مرحبا", "e\u0301", "👩‍👩‍👧", "\u{10FFFF}", "a".repeat(65_534), " "];
+  await index.add(unusual, new Float32Array(unusual.length * 2).fill(0.5));
+  for (const u of unusual) assert.equal((await index.get(u)).vector.length, 2, u.slice(0, 10));
+  const found = (await index.search(new Float32Array([1, 1]), { k: 20 })).map((h) => h.id);
+  assert.deepEqual(found.filter((h) => unusual.includes(h)).sort(), [...unusual].sort());
+
+  // A lone surrogate would turn into U+FFFD in Rust: two ids would merge. Rejected instead.
+  const before = index.toBytes();
+  for (const call of [
+    () => index.add(["\uD800"], new Float32Array([1, 0])),
+    () => index.get("x\uDFFF"),
+    () => index.delete(["ok", "\uDC00"]),
+  ]) {
+    await assert.rejects(call(), /not well-formed Unicode \(it has an unpaired surrogate/);
+  }
+  assert.deepEqual(index.toBytes(), before);
 });
 
 test("bad input rejects with a clear Error and leaves the index unchanged", async () => {
