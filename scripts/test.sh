@@ -2,7 +2,8 @@
 # `npm test`: installs what a fresh Debian machine lacks (scripts/setup.sh), then runs every
 # check: formatting, clippy (native and wasm32), native tests (with the recall tests on
 # ../shared/data when it is present), wasm tests in Node and in headless Chromium (page and
-# dedicated worker), the package build, and JS tests of the built package.
+# dedicated worker), a short fuzzing run, the package build, and JS tests of the built
+# package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,9 @@ cargo test --release --test recall -- --ignored --nocapture --test-threads 1
 
 step "wasm tests: Node, Chromium page, Chromium dedicated worker"
 cargo test --target wasm32-unknown-unknown
+
+step "fuzzing: kept corpus and regressions, then 20 s per target (scripts/fuzz.sh)"
+bash scripts/fuzz.sh 20
 
 step "build the npm package"
 node scripts/build.mjs
