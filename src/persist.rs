@@ -266,15 +266,20 @@ impl Index {
     /// (quantization "none", or too few vectors to fit) would have nothing left to search.
     pub fn to_bytes_without_originals(&self) -> Result<Vec<u8>> {
         if self.codes.is_none() && !self.is_empty() {
+            let why = match self.params.quantization {
+                Quantization::None => "quantization \"none\" keeps no codes".to_owned(),
+                q => format!(
+                    "quantization {:?} fits its codes at {} vectors; this index holds {}",
+                    q.name(),
+                    fit_threshold(&q),
+                    self.len()
+                ),
+            };
             return Err(Error::InvalidOption {
                 name: "originals",
                 reason: format!(
                     "an index without fitted codes cannot leave out its originals: nothing \
-                     would remain to search (quantization {:?} fits at {} vectors; this index \
-                     holds {})",
-                    self.params.quantization.name(),
-                    fit_threshold(&self.params.quantization),
-                    self.len()
+                     would remain to search ({why})"
                 ),
             });
         }

@@ -551,14 +551,14 @@ fn bytes_without_originals_search_the_codes_and_keep_the_metadata() {
     none.add(&ids(0..10), &data[..10 * d], None).unwrap();
     assert_error(
         none.to_bytes_without_originals(),
-        "cannot leave out its originals",
+        "cannot leave out its originals: nothing would remain to search (quantization \"none\" keeps no codes)",
     );
     let mut few =
         Index::new(IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap());
     few.add(&ids(0..10), &data[..10 * d], None).unwrap();
     assert_error(
         few.to_bytes_without_originals(),
-        "fits at 256 vectors; this index holds 10",
+        "fits its codes at 256 vectors; this index holds 10",
     );
 }
 
