@@ -128,3 +128,22 @@ pub enum Error {
 
 /// Shorthand used across the crate.
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// `vec.try_reserve(additional)` (or `try_reserve_exact` when `exact`), failing with
+/// [`Error::OutOfMemory`] for `what` instead of aborting the module.
+pub(crate) fn try_grow<T>(
+    vec: &mut Vec<T>,
+    additional: usize,
+    exact: bool,
+    what: &'static str,
+) -> Result<()> {
+    let reserved = if exact {
+        vec.try_reserve_exact(additional)
+    } else {
+        vec.try_reserve(additional)
+    };
+    reserved.map_err(|_| Error::OutOfMemory {
+        what,
+        bytes: additional.saturating_mul(size_of::<T>()),
+    })
+}

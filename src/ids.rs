@@ -8,7 +8,7 @@
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, try_grow};
 
 /// Longest accepted id in UTF-8 bytes (spans store the length in a u16).
 pub const MAX_ID_BYTES: usize = u16::MAX as usize - 1;
@@ -83,24 +83,16 @@ impl IdMap {
     /// Makes room for `ids` more ids of `bytes` bytes in all; fails, changing nothing a
     /// caller can see, if memory cannot grow.
     pub fn try_reserve(&mut self, ids: usize, bytes: usize) -> Result<()> {
-        let out_of_memory = |bytes| Error::OutOfMemory {
-            what: "the ids",
-            bytes,
-        };
-        self.bytes
-            .try_reserve(bytes)
-            .map_err(|_| out_of_memory(bytes))?;
-        let slots = ids * (size_of::<u32>() + size_of::<u16>());
-        self.starts
-            .try_reserve(ids)
-            .map_err(|_| out_of_memory(slots))?;
-        self.lens
-            .try_reserve(ids)
-            .map_err(|_| out_of_memory(slots))?;
+        try_grow(&mut self.bytes, bytes, false, "the ids")?;
+        try_grow(&mut self.starts, ids, false, "the ids")?;
+        try_grow(&mut self.lens, ids, false, "the ids")?;
         let (all, starts, lens, hasher) = (&self.bytes, &self.starts, &self.lens, &self.hasher);
         self.table
             .try_reserve(ids, |&s| hasher.hash_one(stored_id(all, starts, lens, s)))
-            .map_err(|_| out_of_memory(ids * size_of::<u32>()))
+            .map_err(|_| Error::OutOfMemory {
+                what: "the ids",
+                bytes: ids * size_of::<u32>(),
+            })
     }
 
     /// Binds `id` (not present, at most [`MAX_ID_BYTES`]) to `slot`, which must be free;

@@ -14,7 +14,7 @@
 
 use hashbrown::HashMap;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, try_grow};
 use crate::ids::{IdMap, MAX_ID_BYTES};
 use crate::params::{IndexParams, Metric};
 use crate::quant::{Codes, fit_threshold};
@@ -252,12 +252,7 @@ impl Index {
             }
         }
         let mut stored = Vec::new();
-        stored
-            .try_reserve_exact(vectors.len())
-            .map_err(|_| Error::OutOfMemory {
-                what: "the batch's vectors",
-                bytes: vectors.len() * 4,
-            })?;
+        try_grow(&mut stored, vectors.len(), true, "the batch's vectors")?;
         stored.extend_from_slice(vectors);
         for (position, row) in stored.chunks_exact_mut(d).enumerate() {
             check_vector(row, position, self.params.metric)?;
@@ -325,12 +320,7 @@ impl Index {
         // wasm memory that cannot grow fails the call cleanly (`Error::OutOfMemory`).
         let new_bytes = ids.iter().map(|id| id.as_ref().len()).sum();
         self.ids.try_reserve(plan.slots.len(), new_bytes)?;
-        self.live
-            .try_reserve(appended)
-            .map_err(|_| Error::OutOfMemory {
-                what: "the slot table",
-                bytes: appended,
-            })?;
+        try_grow(&mut self.live, appended, false, "the slot table")?;
         if let Some(store) = &mut self.store {
             store.try_reserve(appended)?;
         }

@@ -12,7 +12,7 @@
 //! reader checks each count against the bytes that remain before it allocates, so a
 //! damaged or malicious file is rejected without a large allocation.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, try_grow};
 use crate::index::Index;
 use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
 use crate::quant::{Codes, fit_threshold};
@@ -328,13 +328,7 @@ impl Index {
         if slots.saturating_mul(2) > bytes.len() {
             return Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())));
         }
-        index
-            .live
-            .try_reserve(slots)
-            .map_err(|_| Error::OutOfMemory {
-                what: "the slot table",
-                bytes: slots,
-            })?;
+        try_grow(&mut index.live, slots, false, "the slot table")?;
         for slot in 0..slots as u32 {
             index.read_id(slot, &mut r)?;
         }
@@ -384,13 +378,7 @@ impl Index {
             )));
         }
         // Exact capacities (growing by doubling would leave up to half of it unused).
-        index
-            .live
-            .try_reserve_exact(slots)
-            .map_err(|_| Error::OutOfMemory {
-                what: "the slot table",
-                bytes: slots,
-            })?;
+        try_grow(&mut index.live, slots, true, "the slot table")?;
         index.ids.try_reserve(slots, 0)?;
         if let Some(codes) = &mut index.codes {
             codes.try_reserve(slots)?;

@@ -19,13 +19,12 @@
 //! rescored candidates from 0.90 (Hamming) to 0.97; centring and a random rotation changed it
 //! by under 0.005, so neither is the default.
 
-use crate::error::Result;
+use crate::error::{Result, try_grow};
 use crate::params::{BinaryQuery, Metric};
 use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 
 use super::fastscan::{Blocks, Table};
-use super::out_of_memory;
 
 /// Binary codes of every slot plus what scoring them needs.
 #[derive(Debug, Clone)]
@@ -119,10 +118,12 @@ impl BinaryCodes {
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
         self.blocks.try_reserve(additional)?;
-        let values = additional * self.aux_stride;
-        self.aux
-            .try_reserve(values)
-            .map_err(|_| out_of_memory(values * 4))
+        try_grow(
+            &mut self.aux,
+            additional * self.aux_stride,
+            false,
+            "the codes",
+        )
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).

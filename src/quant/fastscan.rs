@@ -7,7 +7,7 @@
 //! holds the query's partial inner product (or Hamming distance) for each of the 16 bit
 //! patterns, so one kernel serves both.
 
-use crate::error::Result;
+use crate::error::{Result, try_grow};
 use crate::kernels::{self, FASTSCAN_BLOCK};
 use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
@@ -99,9 +99,7 @@ impl Blocks {
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
         let blocks = (self.slots + additional).div_ceil(FASTSCAN_BLOCK);
         let bytes = (blocks * self.m * 16).saturating_sub(self.bytes.len());
-        self.bytes
-            .try_reserve(bytes)
-            .map_err(|_| super::out_of_memory(bytes))
+        try_grow(&mut self.bytes, bytes, false, "the codes")
     }
 
     /// Stores `codes` (`m` values below 16) in `slot` (an existing slot, or the next new one).

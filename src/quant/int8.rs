@@ -12,13 +12,13 @@
 //! per-query constants. No per-vector term is needed for dot/cosine; l2 adds `|x|²`
 //! (stored, exact) in `|q − x|² = |q|² + |x|² − 2<q, x>`.
 
-use crate::error::Result;
+use crate::error::{Result, try_grow};
 use crate::kernels;
 use crate::params::Metric;
 use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 
-use super::{SCAN_CHUNK, out_of_memory};
+use super::SCAN_CHUNK;
 
 /// int8 codes of every slot plus the per-dimension calibration.
 #[derive(Debug, Clone)]
@@ -83,14 +83,14 @@ impl Int8Codes {
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        let bytes = additional * self.dimensions;
-        self.codes
-            .try_reserve(bytes)
-            .map_err(|_| out_of_memory(bytes))?;
+        try_grow(
+            &mut self.codes,
+            additional * self.dimensions,
+            false,
+            "the codes",
+        )?;
         if self.metric == Metric::L2 {
-            self.norms
-                .try_reserve(additional)
-                .map_err(|_| out_of_memory(additional * 4))?;
+            try_grow(&mut self.norms, additional, false, "the codes")?;
         }
         Ok(())
     }

@@ -30,14 +30,6 @@ pub enum Codes {
     FastScan(pq::FastScanCodes),
 }
 
-/// The error of a code buffer that cannot grow by `bytes`.
-pub(crate) fn out_of_memory(bytes: usize) -> crate::error::Error {
-    crate::error::Error::OutOfMemory {
-        what: "the codes",
-        bytes,
-    }
-}
-
 /// Live vectors an index must hold before it fits its quantizer; below this it searches
 /// exactly. PQ wants enough points per centroid for k-means to mean something.
 pub fn fit_threshold(quantization: &Quantization) -> usize {

@@ -10,7 +10,7 @@
 //! Training uses a bounded random sample ([`TRAIN_SAMPLE`] vectors), so fitting 100k vectors
 //! costs the same as fitting 10k.
 
-use crate::error::Result;
+use crate::error::{Result, try_grow};
 use crate::kernels;
 use crate::params::Metric;
 use crate::persist::{Reader, Writer};
@@ -18,7 +18,6 @@ use crate::rng::Rng;
 use crate::search::topk::TopK;
 
 use super::fastscan::{Blocks, Table};
-use super::out_of_memory;
 use super::{SCAN_CHUNK, kmeans};
 
 /// Most vectors k-means sees. 8,192 gives 32 points per centroid at 256 centroids, close
@@ -166,10 +165,12 @@ impl PqCodes {
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        let bytes = additional * self.books.m;
-        self.codes
-            .try_reserve(bytes)
-            .map_err(|_| out_of_memory(bytes))
+        try_grow(
+            &mut self.codes,
+            additional * self.books.m,
+            false,
+            "the codes",
+        )
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).

@@ -1,7 +1,7 @@
 //! Originals in memory: one contiguous `Vec<f32>` (slot-major) and a metadata vector. An
 //! index loaded from bytes written without originals keeps the metadata alone.
 
-use crate::error::{Error, Result};
+use crate::error::{Result, try_grow};
 
 /// Keeps every original in memory (`4 × dimensions` bytes a vector), or only the metadata.
 #[derive(Debug, Clone)]
@@ -65,20 +65,11 @@ impl MemoryStore {
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        let out_of_memory = |bytes| Error::OutOfMemory {
-            what: "the originals",
-            bytes,
-        };
         if self.keeps_vectors {
             let values = additional * self.dimensions;
-            self.vectors
-                .try_reserve(values)
-                .map_err(|_| out_of_memory(values * 4))?;
+            try_grow(&mut self.vectors, values, false, "the originals")?;
         }
-        let bytes = additional * size_of::<Option<String>>();
-        self.metadata
-            .try_reserve(additional)
-            .map_err(|_| out_of_memory(bytes))
+        try_grow(&mut self.metadata, additional, false, "the metadata")
     }
 
     /// Forgets what `slot` holds (its vector becomes zeros).

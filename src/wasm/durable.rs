@@ -368,7 +368,6 @@ fn pages_of(slots: &[u32]) -> BTreeSet<usize> {
 /// stored.
 async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<(Index, u64)> {
     let mut stored = store.read()?.read_index().await?;
-    let mut created = None;
     if stored.is_none()
         && let Some(params) = params
     {
@@ -381,11 +380,8 @@ async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Resu
             tx.put_header(&index.header_bytes())?;
             tx.put_generation(0)?;
             tx.commit().await?;
-            created = Some(index);
+            return Ok((index, 0));
         }
-    }
-    if let Some(index) = created {
-        return Ok((index, 0));
     }
     let Some(StoredIndex {
         header,
