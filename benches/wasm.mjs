@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL("..", import.meta.url));
-const { KernelBench, ScanBench, Index } = require(`${root}pkg/bench/quiver.js`);
+const { KernelBench, ScanBench, Index } = require(process.env.QUIVER_BENCH_PKG ?? `${root}pkg/bench/quiver.js`);
 
 const D = 384;
 // `node benches/wasm.mjs [kernels|scans|index]` runs one section; no argument runs all.

@@ -1,59 +1,116 @@
 #!/usr/bin/env node
-// Builds the npm package into pkg/:
-//   pkg/node/  CommonJS glue that loads the .wasm synchronously (Node: no init call)
-//   pkg/web/   ES module glue with a default `init()` (browsers, workers, bundlers)
+// Builds the npm package into dist/ (what `npm pack` ships, see package.json `files`):
+//   quiver.js, quiver.d.ts     wasm-bindgen's ES module glue (`--target web`), one for both tiers
+//   quiver_bg.wasm             the SIMD128 tier
+//   quiver_relaxed_bg.wasm     the SIMD128 + relaxed-SIMD tier (its int8 dot product is one
+//                              relaxed instruction); same exports, so the glue is shared
+//   index.js, node.js, tier.js, worker.js, worker-thread.js and their .d.ts   from js/
 // Each .wasm is optimised with binaryen from npm (Debian's wasm-opt 108 corrupts
 // wasm-bindgen output: never the one on PATH).
 //
-// Usage: node scripts/build.mjs [--bench]   (--bench: also builds with benchmark timers:
-//   pkg/bench for Node, pkg/bench-web for the browser benchmark)
+// Usage: node scripts/build.mjs [--bench]   (--bench: also builds both tiers with benchmark
+//   timers: pkg/bench (Node, CommonJS, SIMD128), pkg/bench-web and pkg/bench-web-relaxed
+//   (browser, one per tier))
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const run = (cmd, args, env = {}) =>
-  execFileSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 
 // A RUSTFLAGS variable would replace the +simd128 of .cargo/config.toml: refuse it.
 if (process.env.RUSTFLAGS) {
   console.error("RUSTFLAGS is set; it would silently drop +simd128 from .cargo/config.toml. Unset it.");
   process.exit(1);
 }
-
 const wasmOpt = join(root, "node_modules", ".bin", "wasm-opt");
 if (!existsSync(wasmOpt)) {
   console.error("node_modules/.bin/wasm-opt is missing: run `npm install` (binaryen from npm).");
   process.exit(1);
 }
-// Rust 1.95's wasm32 default features, plus SIMD128.
+
+// Rust 1.95's wasm32 default features, plus SIMD128 (and relaxed SIMD for that tier).
 const FEATURES = [
   "--enable-simd", "--enable-bulk-memory", "--enable-nontrapping-float-to-int",
   "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
 ];
+const TIERS = {
+  simd128: { file: "quiver_bg.wasm", cargo: [], opt: [] },
+  "relaxed-simd": {
+    file: "quiver_relaxed_bg.wasm",
+    // Added to (not replacing) the +simd128 of .cargo/config.toml; its own target dir so
+    // that switching tiers does not rebuild the other one.
+    cargo: [
+      "--config", 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature=+relaxed-simd"]',
+      "--target-dir", "target/relaxed",
+    ],
+    opt: ["--enable-relaxed-simd"],
+  },
+};
 
-function build({ features = [], outputs }) {
-  run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", ...features]);
-  const wasm = join(root, "target", "wasm32-unknown-unknown", "release", "quiver.wasm");
-  for (const [target, dir] of outputs) {
-    const out = join(root, dir);
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
-    run("wasm-bindgen", ["--target", target, "--out-dir", out, "--out-name", "quiver", wasm]);
-    const bg = join(out, "quiver_bg.wasm");
-    run(wasmOpt, ["-O3", ...FEATURES, bg, "-o", bg]);
-    if (target === "nodejs") {
-      // The repository's package.json says "type": "module"; this glue is CommonJS.
-      writeFileSync(join(out, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
-    }
-    console.log(`${dir}/quiver_bg.wasm: ${statSync(bg).size} bytes`);
+/** Builds one tier with `features` and runs wasm-bindgen for `target` into `out`; returns
+ * the glue's text. */
+function build(tier, { features = [], target, out, wasmName = "quiver_bg.wasm" }) {
+  const { cargo, opt } = TIERS[tier];
+  run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", ...features, ...cargo]);
+  const targetDir = cargo.includes("--target-dir") ? cargo[cargo.indexOf("--target-dir") + 1] : "target";
+  const wasm = join(root, targetDir, "wasm32-unknown-unknown", "release", "quiver.wasm");
+  const scratch = join(root, "target", "bindgen", tier);
+  rmSync(scratch, { recursive: true, force: true });
+  run("wasm-bindgen", ["--target", target, "--out-dir", scratch, "--out-name", "quiver", wasm]);
+  mkdirSync(out, { recursive: true });
+  run(wasmOpt, ["-O3", ...FEATURES, ...opt, join(scratch, "quiver_bg.wasm"), "-o", join(out, wasmName)]);
+  return scratch;
+}
+
+function size(file) {
+  const bytes = readFileSync(file);
+  return `${bytes.length} bytes, ${gzipSync(bytes, { level: 9 }).length} gzipped`;
+}
+
+/** Both tiers into `out`, with one shared glue; fails if the tiers' glue differs. */
+function buildPackage(out) {
+  rmSync(out, { recursive: true, force: true });
+  const glue = {};
+  for (const [tier, { file }] of Object.entries(TIERS)) {
+    const scratch = build(tier, { target: "web", out, wasmName: file });
+    glue[tier] = readFileSync(join(scratch, "quiver.js"), "utf8");
+    for (const name of ["quiver.js", "quiver.d.ts"]) copyFileSync(join(scratch, name), join(out, name));
+  }
+  if (glue.simd128 !== glue["relaxed-simd"]) {
+    console.error("the two tiers produced different wasm-bindgen glue; they must export the same API");
+    process.exit(1);
   }
 }
 
-build({ outputs: [["nodejs", "pkg/node"], ["web", "pkg/web"]] });
+const dist = join(root, "dist");
+buildPackage(dist);
+for (const name of readdirSync(join(root, "js"))) copyFileSync(join(root, "js", name), join(dist, name));
+for (const name of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm", "quiver.js", "index.js"]) {
+  console.log(`dist/${name}: ${size(join(dist, name))}`);
+}
+
 if (process.argv.includes("--bench")) {
-  build({ features: ["--features", "bench"], outputs: [["nodejs", "pkg/bench"], ["web", "pkg/bench-web"]] });
+  // Node 20 has no (working) relaxed SIMD, so the Node benchmark build is the SIMD128 tier.
+  const features = ["--features", "bench"];
+  for (const [tier, out, target] of [
+    ["simd128", "bench", "nodejs"],
+    ["simd128", "bench-web", "web"],
+    ["relaxed-simd", "bench-web-relaxed", "web"],
+  ]) {
+    const dir = join(root, "pkg", out);
+    rmSync(dir, { recursive: true, force: true });
+    const scratch = build(tier, { features, target, out: dir });
+    copyFileSync(join(scratch, "quiver.js"), join(dir, "quiver.js"));
+    if (target === "nodejs") {
+      // The repository's package.json says "type": "module"; this glue is CommonJS.
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
+    }
+  }
   // Leave target/ holding the shipped build, so a later plain build is a no-op.
-  run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib"]);
+  for (const { cargo } of Object.values(TIERS)) {
+    run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", ...cargo]);
+  }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Serves the demo on 127.0.0.1: www/ at /, the browser build (pkg/web) at /pkg/.
+// Serves the demo on 127.0.0.1: www/ at /, the package build (dist/) at /dist/.
 // Usage: node scripts/serve.mjs [--port N]   (default 8080, or $PORT)
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -19,7 +19,8 @@ const TYPES = {
 export function serve(port, { data } = {}) {
   const mounts = [
     ["/pkg-bench/", join(root, "pkg", "bench-web")],
-    ["/pkg/", join(root, "pkg", "web")],
+    ["/dist/", join(root, "dist")],
+    ["/pkg-bench-relaxed/", join(root, "pkg", "bench-web-relaxed")],
     ...(data ? [["/data/", data]] : []),
     ["/", join(root, "www")],
   ];

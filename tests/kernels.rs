@@ -97,7 +97,8 @@ fn integer_kernels_agree_with_naive_definitions_at_awkward_lengths() {
                 "hamming n={n} code {i}"
             );
         }
-        let q8: Vec<i8> = query.iter().map(|&b| b as i8).collect();
+        // The int8 query is unsigned 7-bit (the relaxed tier's exact range); codes are i8.
+        let q8: Vec<i8> = query.iter().map(|&b| (b & 0x7f) as i8).collect();
         let c8: Vec<i8> = codes.iter().map(|&b| b as i8).collect();
         let mut dots = vec![0i32; count];
         kernels::dot_i8_batch(&q8, &c8, &mut dots);
@@ -124,13 +125,22 @@ fn integer_kernels_agree_with_naive_definitions_at_awkward_lengths() {
 
 #[test]
 fn int8_extremes_do_not_overflow() {
-    for &n in &[16usize, 384, 4096] {
-        let a = vec![-128i8; n];
+    // The largest products the contract allows (query 127, codes −128 and 127): no i16
+    // pair sum saturates on any tier and no i32 lane overflows.
+    for &n in &[16usize, 17, 384, 4096] {
+        let q = vec![127i8; n];
         let mut out = [0i32; 2];
         let codes: Vec<i8> = [vec![-128i8; n], vec![127i8; n]].concat();
-        kernels::dot_i8_batch(&a, &codes, &mut out);
-        assert_eq!(out, [16384 * n as i32, -16256 * n as i32], "n={n}");
+        kernels::dot_i8_batch(&q, &codes, &mut out);
+        assert_eq!(out, [-16256 * n as i32, 16129 * n as i32], "n={n}");
     }
+}
+
+#[test]
+#[should_panic(expected = "query bytes must be in [0, 127]")]
+fn int8_query_outside_the_exact_range_is_refused() {
+    let mut out = [0i32; 1];
+    kernels::dot_i8_batch(&[1, -1], &[1, 1], &mut out);
 }
 
 #[test]
@@ -205,7 +215,7 @@ fn proptest_integer_kernels_match_the_reference() {
             kernels::bitplanes4_batch(&planes, &codes, &mut w, &mut p);
             scalar::bitplanes4_batch_scalar(&planes, &codes, &mut w0, &mut p0);
             prop_assert_eq!((&w, &p), (&w0, &p0));
-            let q8: Vec<i8> = query.iter().map(|&b| b as i8).collect();
+            let q8: Vec<i8> = query.iter().map(|&b| (b & 0x7f) as i8).collect();
             let c8: Vec<i8> = codes.iter().map(|&b| b as i8).collect();
             let (mut d, mut d0) = (vec![0; count], vec![0; count]);
             kernels::dot_i8_batch(&q8, &c8, &mut d);
@@ -349,9 +359,14 @@ fn indices_le_u16_at_awkward_lengths_and_extremes() {
 #[cfg(target_arch = "wasm32")]
 #[test]
 fn wasm_build_has_simd128() {
+    let tier = if cfg!(target_feature = "relaxed-simd") {
+        "relaxed-simd"
+    } else {
+        "simd128"
+    };
     assert_eq!(
         kernels::ISA,
-        "simd128",
+        tier,
         "built without +simd128: is RUSTFLAGS set?"
     );
 }

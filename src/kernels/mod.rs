@@ -28,8 +28,11 @@ macro_rules! dispatch {
     }};
 }
 
-/// Which kernel set this build runs: `"simd128"` or `"scalar"`.
-pub const ISA: &str = if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
+/// Which kernel set this build runs: `"relaxed-simd"` (SIMD128 plus relaxed SIMD's int8 dot
+/// product), `"simd128"` or `"scalar"`.
+pub const ISA: &str = if cfg!(all(target_arch = "wasm32", target_feature = "relaxed-simd")) {
+    "relaxed-simd"
+} else if cfg!(all(target_arch = "wasm32", target_feature = "simd128")) {
     "simd128"
 } else {
     "scalar"
@@ -49,13 +52,21 @@ pub fn l2sq_f32(a: &[f32], b: &[f32]) -> f32 {
     dispatch!(l2sq_f32_simd128, l2sq_f32_scalar(a, b))
 }
 
-/// i8 inner product of `query` with each `query.len()`-byte code in `codes`.
+/// Inner product of `query` with each `query.len()`-byte signed code in `codes`.
+///
+/// Every query byte must lie in `[0, 127]`: the range where relaxed SIMD's
+/// `i32x4.relaxed_dot_i8x16_i7x16_add` is exact on every engine, so all tiers return the
+/// same integers.
 #[inline]
 pub fn dot_i8_batch(query: &[i8], codes: &[i8], out: &mut [i32]) {
     assert_eq!(
         codes.len(),
         query.len() * out.len(),
         "dot_i8_batch: codes and out disagree"
+    );
+    assert!(
+        query.iter().all(|&q| q >= 0),
+        "dot_i8_batch: query bytes must be in [0, 127]"
     );
     dispatch!(dot_i8_batch_simd128, dot_i8_batch_scalar(query, codes, out))
 }

@@ -150,7 +150,7 @@ pub fn bitplanes4_batch_scalar(planes: &[u8], codes: &[u8], weighted: &mut [u32]
     }
 }
 
-/// i8 inner product of `query` with each code: `out[i] = dot_i8(query, codes[i])`.
+/// Inner product of `query` with each signed code: `out[i] = dot_i8(query, codes[i])`.
 pub fn dot_i8_batch_scalar(query: &[i8], codes: &[i8], out: &mut [i32]) {
     let stride = query.len();
     debug_assert_eq!(codes.len(), stride * out.len());

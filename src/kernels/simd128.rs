@@ -1,5 +1,7 @@
 //! WebAssembly SIMD128 kernels (`core::arch::wasm32`). Each returns exactly what its
 //! `scalar` twin returns (integers bit for bit; the f32 kernels within reassociation error).
+//! Built with `+relaxed-simd` too, the int8 dot product uses the relaxed instruction
+//! ([`dot_i8x16_u7x16_add`]); everything else is the same code in both tiers.
 //!
 //! Loads go through [`load_u8x16`] / [`load_f32x4`], which take fixed-size array
 //! references, so every `unsafe` is in those two functions.
@@ -110,20 +112,17 @@ pub fn l2sq_f32_simd128(a: &[f32], b: &[f32]) -> f32 {
     hsum_f32x4(sum) + scalar::l2sq_f32_scalar(quads_a.remainder(), quads_b.remainder())
 }
 
-/// i8 inner product of `query` with one code. Per 16 bytes: two widening multiplies to
-/// i16 (|x·y| ≤ 2^14 fits), two pairwise widening adds to i32. A lane gains at most
-/// 4 × 2^14 = 2^16 per chunk, so i32 holds 2^15 chunks: far above the 2^16-dimension cap.
+/// Inner product of `query` (bytes in `[0, 127]`) with one signed code, 16 bytes per step
+/// ([`dot_i8x16_u7x16_add`]). |x·y| ≤ 2^14, so a lane gains at most 4 × 2^14 = 2^16 per
+/// chunk, and i32 holds 2^15 chunks: far above the 2^16-dimension cap.
 #[inline(always)]
 fn dot_i8_one(query: &[u8], code: &[u8]) -> i32 {
     let chunks = query.len() / 16;
     let mut acc_i32x4 = i32x4_splat(0);
     for i in 0..chunks {
-        let q_i8x16 = load_u8x16(chunk16(query, i));
+        let q_u7x16 = load_u8x16(chunk16(query, i));
         let c_i8x16 = load_u8x16(chunk16(code, i));
-        let lo_i16x8 = i16x8_extmul_low_i8x16(q_i8x16, c_i8x16);
-        let hi_i16x8 = i16x8_extmul_high_i8x16(q_i8x16, c_i8x16);
-        acc_i32x4 = i32x4_add(acc_i32x4, i32x4_extadd_pairwise_i16x8(lo_i16x8));
-        acc_i32x4 = i32x4_add(acc_i32x4, i32x4_extadd_pairwise_i16x8(hi_i16x8));
+        acc_i32x4 = dot_i8x16_u7x16_add(c_i8x16, q_u7x16, acc_i32x4);
     }
     let sum = i32x4_extract_lane::<0>(acc_i32x4)
         .wrapping_add(i32x4_extract_lane::<1>(acc_i32x4))
@@ -131,6 +130,24 @@ fn dot_i8_one(query: &[u8], code: &[u8]) -> i32 {
         .wrapping_add(i32x4_extract_lane::<3>(acc_i32x4));
     let tail = 16 * chunks;
     sum + scalar::dot_i8_scalar(as_i8(&query[tail..]), as_i8(&code[tail..]))
+}
+
+/// `acc + ` the four sums of four products `a_j·b_j` (a signed, b in `[0, 127]`): one relaxed
+/// instruction where the engine has relaxed SIMD, which is exact for `b < 128`.
+#[cfg(target_feature = "relaxed-simd")]
+#[inline(always)]
+fn dot_i8x16_u7x16_add(a: v128, b: v128, acc: v128) -> v128 {
+    i32x4_relaxed_dot_i8x16_i7x16_add(a, b, acc)
+}
+
+/// SIMD128 twin of the relaxed dot product: widening multiplies, then pairwise adds.
+#[cfg(not(target_feature = "relaxed-simd"))]
+#[inline(always)]
+fn dot_i8x16_u7x16_add(a: v128, b: v128, acc: v128) -> v128 {
+    let lo_i16x8 = i16x8_extmul_low_i8x16(a, b);
+    let hi_i16x8 = i16x8_extmul_high_i8x16(a, b);
+    let acc = i32x4_add(acc, i32x4_extadd_pairwise_i16x8(lo_i16x8));
+    i32x4_add(acc, i32x4_extadd_pairwise_i16x8(hi_i16x8))
 }
 
 fn as_i8(bytes: &[u8]) -> &[i8] {

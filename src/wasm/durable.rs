@@ -11,7 +11,6 @@
 //! up with the stored generation ([`Durable::catch_up`], see [`crate::store::idb`]).
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
 
 use hashbrown::{HashMap, HashSet};
 
@@ -289,7 +288,8 @@ impl Durable {
                 k,
             ));
         }
-        best.sort_by(best_first);
+        // `best_first` is a total order (ties broken by slot): unstable equals stable.
+        best.sort_unstable_by(best_first);
         best.truncate(k);
         Ok(best)
     }
@@ -359,9 +359,11 @@ fn write_pages(tx: &Tx, after: &Index, pages: impl IntoIterator<Item = usize>) -
         .try_for_each(|page| tx.put_page(page, &after.page_bytes(page)))
 }
 
-/// The distinct pages holding `slots`.
-fn pages_of(slots: &[u32]) -> BTreeSet<usize> {
-    slots.iter().map(|&s| s as usize / PAGE_SLOTS).collect()
+/// The distinct pages holding `slots`, ascending.
+fn pages_of(slots: &[u32]) -> impl Iterator<Item = usize> {
+    distinct(slots.iter().map(|&s| s / PAGE_SLOTS as u32))
+        .into_iter()
+        .map(|page| page as usize)
 }
 
 /// Reads the stored index and its generation, or creates it from `params` when nothing is
@@ -429,10 +431,18 @@ fn block_slots(number: u32) -> impl Iterator<Item = u32> {
     first..first + BLOCK_SLOTS as u32
 }
 
-/// The distinct blocks holding `slots`.
+/// The distinct blocks holding `slots`, ascending.
 fn blocks_of(slots: impl IntoIterator<Item = u32>) -> Vec<u32> {
-    let set: BTreeSet<u32> = slots.into_iter().map(block_of).collect();
-    set.into_iter().collect()
+    distinct(slots.into_iter().map(block_of))
+}
+
+/// The distinct values of `values`, ascending. (A sort of `u32`s rather than a `BTreeSet`:
+/// one sort instance in the module instead of a B-tree and a stable sort, for size.)
+fn distinct(values: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut values: Vec<u32> = values.into_iter().collect();
+    values.sort_unstable();
+    values.dedup();
+    values
 }
 
 fn entry(blocks: &HashMap<u32, Block>, slot: u32) -> Option<&Entry> {

@@ -29,7 +29,7 @@ export async function quiverPage(context, base) {
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${base}/`);
   await page.evaluate(async () => {
-    const module = await import("/pkg/quiver.js");
+    const module = await import("/dist/index.js");
     await module.default();
     window.quiver = module;
     window.vectors = (first, n, d) => {

@@ -1,4 +1,4 @@
-// The shipped .wasm must contain SIMD instructions, one family per kernel: a build that lost
+// Each shipped .wasm (one per tier) must contain SIMD instructions, one family per kernel: a build that lost
 // +simd128 (e.g. through a RUSTFLAGS variable) or a kernel that fell back to scalar code
 // fails here. The module is disassembled with binaryen (npm) and its instructions counted.
 import { test } from "node:test";
@@ -21,20 +21,30 @@ function instructions(file) {
   return counts;
 }
 
-for (const flavour of ["node", "web"]) {
-  test(`pkg/${flavour}/quiver_bg.wasm contains the SIMD128 kernels`, () => {
-    const counts = instructions(`${root}pkg/${flavour}/quiver_bg.wasm`);
+const KERNELS = {
+  "i8x16.swizzle": "fast-scan table lookups (binary codes and 4-bit PQ)",
+  "f32x4.mul": "f32 dot / L2 for rescoring",
+  "v128.load": "vector loads",
+};
+const TIERS = {
+  "quiver_bg.wasm": {
+    "i16x8.extmul_low_i8x16_s": "int8 dot product",
+    "i32x4.extadd_pairwise_i16x8_s": "int8 dot product accumulation",
+  },
+  "quiver_relaxed_bg.wasm": {
+    "i32x4.relaxed_dot_i8x16_i7x16_add_s": "int8 dot product (relaxed SIMD)",
+  },
+};
+
+for (const [file, own] of Object.entries(TIERS)) {
+  test(`dist/${file} contains its tier's SIMD kernels`, () => {
+    const counts = instructions(`${root}dist/${file}`);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    console.log(`${flavour}: ${total} SIMD instructions, ${counts.size} kinds`);
-    const expected = {
-      "i8x16.swizzle": "fast-scan table lookups (binary codes and 4-bit PQ)",
-      "i16x8.extmul_low_i8x16_s": "int8 dot product",
-      "i32x4.extadd_pairwise_i16x8_s": "int8 dot product accumulation",
-      "f32x4.mul": "f32 dot / L2 for rescoring",
-      "v128.load": "vector loads",
-    };
-    for (const [op, kernel] of Object.entries(expected)) {
-      assert.ok((counts.get(op) ?? 0) > 0, `no ${op} (${kernel}) in the shipped module`);
+    console.log(`${file}: ${total} SIMD instructions, ${counts.size} kinds`);
+    for (const [op, kernel] of Object.entries({ ...KERNELS, ...own })) {
+      assert.ok((counts.get(op) ?? 0) > 0, `no ${op} (${kernel}) in ${file}`);
     }
+    const relaxed = [...counts.keys()].filter((op) => op.includes("relaxed"));
+    if (file === "quiver_bg.wasm") assert.deepEqual(relaxed, [], "the SIMD128 tier must run without relaxed SIMD");
   });
 }

@@ -86,7 +86,7 @@ test("a page and a worker on one index see each other's writes", async () => {
   const fromWorker = await page.evaluate(async (d) => {
     // A module worker that opens the same index, adds, and reports what it sees.
     const source = `
-      import init, { Index } from "${location.origin}/pkg/quiver.js";
+      import init, { Index } from "${location.origin}/dist/index.js";
       await init();
       const index = await Index.open("worker-shared");
       const before = index.size;
