@@ -1,0 +1,33 @@
+import type { IndexOptions, SearchOptions, Hit, Metric, Quantization } from "./quiver.js";
+import type { InitOptions, Tier } from "./index.js";
+
+/** An Index in a dedicated Web Worker: the same calls, each returning a promise. Vectors
+ * (and `fromBytes` bytes) are transferred, not copied, when an array spans its whole
+ * ArrayBuffer: the caller's array is left empty. */
+export class WorkerIndex {
+  /** `new Index(options)` in a new worker. */
+  static create(options: IndexOptions, init?: InitOptions): Promise<WorkerIndex>;
+  /** `Index.open(name, options)` (IndexedDB) in a new worker. */
+  static open(name: string, options?: IndexOptions, init?: InitOptions): Promise<WorkerIndex>;
+  /** `Index.fromBytes(bytes)` in a new worker. */
+  static fromBytes(bytes: Uint8Array, init?: InitOptions): Promise<WorkerIndex>;
+
+  add(ids: string[], vectors: Float32Array | Float32Array[], metadata?: unknown[]): Promise<void>;
+  search(query: Float32Array, options?: SearchOptions): Promise<Hit[]>;
+  delete(ids: string[]): Promise<number>;
+  get(id: string): Promise<{ vector?: Float32Array; metadata?: unknown } | undefined>;
+  toBytes(options?: { originals?: boolean }): Promise<Uint8Array>;
+  /** Closes the index, then ends the worker. */
+  close(): Promise<void>;
+  /** Ends the worker at once; pending calls reject. */
+  terminate(): void;
+
+  /** As of the last finished call. */
+  readonly size: number;
+  readonly dimensions: number;
+  readonly metric: Metric;
+  readonly quantization: Quantization;
+  readonly memoryBytes: number;
+  /** The kernel tier the worker runs. */
+  readonly simd: Tier;
+}
