@@ -2,11 +2,11 @@
 // $CHROMIUM) driven by playwright-core, which downloads no browser of its own.
 import { chromium } from "playwright-core";
 
-/** Launches headless Chromium with the flags that keep it quiet and offline. */
+/** Flags that run Chromium headless, quiet and offline (as root: no sandbox). */
+export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/** Launches headless Chromium with those flags. */
 export function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }

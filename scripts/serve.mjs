@@ -14,10 +14,10 @@ const TYPES = {
 };
 
 /** Starts the server on 127.0.0.1:`port` (0 = any free port); resolves to the http.Server.
- * Benchmarks and tests also get `/pkg-bench/` (the benchmark build) and, with `data`, that
- * folder at `/data/`. */
-export function serve(port, { data } = {}) {
-  const mounts = [
+ * Benchmarks and tests also get `/pkg-bench/` and `/pkg-bench-relaxed/` (the benchmark
+ * builds) and, with `data`, that folder at `/data/`. With `site`, only that folder, at `/`. */
+export function serve(port, { data, site } = {}) {
+  const mounts = site ? [["/", site]] : [
     ["/pkg-bench/", join(root, "pkg", "bench-web")],
     ["/dist/", join(root, "dist")],
     ["/pkg-bench-relaxed/", join(root, "pkg", "bench-web-relaxed")],

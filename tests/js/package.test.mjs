@@ -241,3 +241,19 @@ test("Index.open in Node (no IndexedDB) rejects with a clear Error", async () =>
   await assert.rejects(Index.open(""), { message: "Index.open: name must be a non-empty string" });
   await assert.rejects(Index.open("docs", { dimensions: 0 }), { message: /dimensions/ });
 });
+
+test("the package stays small: each .wasm tier under 150 KB and the JS glue under 15 KB, gzipped", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { gzipSync } = await import("node:zlib");
+  const dist = new URL("../../dist/", import.meta.url);
+  const gzipped = (name) => gzipSync(readFileSync(new URL(name, dist)), { level: 9 }).length;
+  for (const wasm of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm"]) {
+    const size = gzipped(wasm);
+    console.log(`${wasm}: ${size} bytes gzipped`);
+    assert.ok(size < 150_000, `${wasm} is ${size} bytes gzipped, over the 150 KB budget`);
+  }
+  // What a browser page loads besides the .wasm: the entry, the tier probe and the glue.
+  const glue = ["index.js", "tier.js", "quiver.js"].reduce((sum, name) => sum + gzipped(name), 0);
+  console.log(`JS glue: ${glue} bytes gzipped`);
+  assert.ok(glue < 15_000, `the JS glue is ${glue} bytes gzipped, over the 15 KB budget`);
+});

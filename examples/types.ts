@@ -1,0 +1,23 @@
+// Type-checks the shipped .d.ts (tsc --noEmit, in the examples test): each
+// line marked as an expected error must be one, so types that decayed to `any` fail it.
+import init, { Index, type Hit, type IndexOptions } from "quiver";
+import { WorkerIndex } from "quiver/worker";
+
+export async function checks(): Promise<Hit[]> {
+  await init({ tier: "simd128" });
+  // @ts-expect-error: not a tier
+  await init({ tier: "avx2" });
+  const options: IndexOptions = { dimensions: 4, metric: "cosine", quantization: "pq", pq: { bits: 4 } };
+  // @ts-expect-error: not a quantization
+  new Index({ dimensions: 4, quantization: "float16" });
+  const index = new Index(options);
+  // @ts-expect-error: ids are strings
+  await index.add([1, 2], new Float32Array(8));
+  const size: number = index.size;
+  const remote = await WorkerIndex.create({ dimensions: 4 });
+  // @ts-expect-error: the query is a Float32Array
+  await remote.search([1, 2, 3, 4]);
+  const deleted: number = await remote.delete(["a"]);
+  console.log(size, deleted, remote.simd);
+  return index.search(new Float32Array(4), { k: 2, oversampling: 2 });
+}
