@@ -95,9 +95,10 @@ impl KernelBench {
                 )
             }
             "dot_i8" => {
+                // The query side is unsigned 7-bit (see `kernels::dot_i8_batch`).
                 let q: Vec<i8> = random_bytes(&mut rng, dimensions)
                     .into_iter()
-                    .map(|b| b as i8)
+                    .map(|b| (b & 0x7f) as i8)
                     .collect();
                 let codes: Vec<i8> = random_bytes(&mut rng, n * dimensions)
                     .into_iter()
