@@ -1,5 +1,7 @@
-// Every ```js block of README.md runs as a module inside this package (so `import("quiver")`
-// resolves to the built package by self-reference) and must finish without throwing.
+// Every plain ```js block of README.md runs as a module inside this package (so
+// `import("quiver")` resolves to the built package by self-reference) and must finish
+// without throwing. A block labelled with a path (```js examples/node/index.mjs) must be
+// that file, verbatim: the examples test runs the files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
@@ -22,3 +24,13 @@ blocks.forEach((code, i) => {
     }
   });
 });
+
+const quoted = [...readme.matchAll(/```\w+ (examples\/\S+)\n([\s\S]*?)```/g)];
+
+test("README quotes the examples", () => assert.ok(quoted.length >= 3));
+
+for (const [, path, code] of quoted) {
+  test(`README's ${path} is the file`, () => {
+    assert.equal(code, readFileSync(`${root}${path}`, "utf8"), `README's copy of ${path} differs from the file`);
+  });
+}
