@@ -257,3 +257,16 @@ test("the package stays small: each .wasm tier under 150 KB and the JS glue unde
   console.log(`JS glue: ${glue} bytes gzipped`);
   assert.ok(glue < 15_000, `the JS glue is ${glue} bytes gzipped, over the 15 KB budget`);
 });
+
+test("an engine without SIMD128 gets an Error naming the versions that have it", async () => {
+  const { spawnSync } = await import("node:child_process");
+  // An engine that validates no SIMD module, simulated by replacing WebAssembly.validate
+  // before the package loads.
+  const entry = new URL("../../dist/node.js", import.meta.url).href;
+  const child = spawnSync(process.execPath, [
+    "--input-type=module", "-e",
+    `WebAssembly.validate = () => false; await import(${JSON.stringify(entry)});`,
+  ], { encoding: "utf8" });
+  assert.notEqual(child.status, 0);
+  assert.match(child.stderr, /Error: quiver needs WebAssembly SIMD128, which this engine lacks; it ships in Chrome and Edge 91\+, Firefox 89\+, Safari 16\.4\+/);
+});
