@@ -41,6 +41,9 @@ fi
 
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  # `npm install`, not `npm ci`: npm 11 writes a lock file without the other platforms'
+  # optional packages (rollup's native builds, for Vite), which `npm ci` then rejects as out
+  # of sync. `npm install` installs the locked versions and leaves the lock file as it is.
+  npm install --no-audit --no-fund
 fi
 log "ready"
