@@ -60,6 +60,15 @@ pub enum Error {
         /// The offending value.
         value: f32,
     },
+    /// A vector so large that the sum of its squares overflows f32 (dot and l2 metrics).
+    #[error(
+        "vector {position} is too large: the sum of its squared values overflows 32-bit floats \
+         (about 3.4e38); scale it down"
+    )]
+    TooLarge {
+        /// Which vector of the call (0 for a query).
+        position: usize,
+    },
     /// A zero vector cannot be normalised for the cosine metric.
     #[error("vector {position} is all zeros, which has no direction for the cosine metric")]
     ZeroVector {

@@ -592,7 +592,8 @@ pub(crate) fn ensure_headroom(what: &'static str, bytes: usize) -> Result<()> {
         .map_err(|_| Error::OutOfMemory { what, bytes })
 }
 
-/// Rejects a non-finite vector; normalises it in place for cosine (rejecting zero).
+/// Rejects a non-finite vector, or (dot, l2) one whose squared norm overflows f32;
+/// normalises it in place for cosine (rejecting zero).
 pub(crate) fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> Result<()> {
     if let Some((dimension, &value)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(Error::NonFinite {
@@ -600,6 +601,11 @@ pub(crate) fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> 
             dimension,
             value,
         });
+    }
+    // The codes keep terms such as |x|² in f32: a vector whose squared norm overflows would
+    // store ±Infinity, which no index could read back.
+    if metric != Metric::Cosine && !row.iter().map(|v| v * v).sum::<f32>().is_finite() {
+        return Err(Error::TooLarge { position });
     }
     if metric == Metric::Cosine {
         let norm = row

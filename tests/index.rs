@@ -751,3 +751,25 @@ fn header_and_pages_rebuild_the_index_and_reject_wrong_pages() {
         assert_error(Index::from_records(&header, &altered), "checksum mismatch");
     }
 }
+
+/// Under dot and l2 the codes keep f32 terms such as |x|²: a vector whose squared norm
+/// overflows is refused (it would store ±Infinity, unreadable bytes), and nothing changes.
+#[test]
+fn vectors_whose_squared_norm_overflows_are_rejected() {
+    for metric in [Metric::Dot, Metric::L2] {
+        let mut index =
+            Index::new(IndexParams::new(4, metric, Quantization::BINARY_DEFAULT).unwrap());
+        index.add(&["a"], &[1.0, 2.0, 3.0, 4.0], None).unwrap();
+        let before = index.to_bytes();
+        // Each value is finite (1e20 < f32::MAX), but 4 × 1e40 is not.
+        let huge = [1e20f32, -1e20, 1e20, 1e20];
+        assert_error(index.add(&["b"], &huge, None), "vector 0 is too large");
+        assert_error(index.search(&huge, &exact(1)), "vector 0 is too large");
+        assert_eq!(index.to_bytes(), before, "{metric:?}");
+        // Just below the limit (4 × 8.1e37 < 3.4e38) is accepted and reads back.
+        index
+            .add(&["c"], &[9e18f32, 9e18, 9e18, 9e18], None)
+            .unwrap();
+        Index::from_bytes(&index.to_bytes()).unwrap();
+    }
+}

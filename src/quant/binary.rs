@@ -62,17 +62,19 @@ pub struct BinaryQueryTable {
 /// factor `|r|²/|r|₁` (0 for r = 0) and `|r|₁`.
 fn sign_groups(center: &[f32], x: &[f32], groups: &mut [u8]) -> (f32, f32) {
     groups.fill(0);
-    let (mut norm2, mut norm1) = (0.0f32, 0.0f32);
+    // Sums in f64: with a large centre (any finite f32 a stored index may hold) the f32
+    // sums could overflow, while the factor, at most max |r_j|, always fits in f32.
+    let (mut norm2, mut norm1) = (0.0f64, 0.0f64);
     for (j, &v) in x.iter().enumerate() {
         let r = v - center.get(j).copied().unwrap_or(0.0);
-        norm2 += r * r;
-        norm1 += r.abs();
+        norm2 += f64::from(r) * f64::from(r);
+        norm1 += f64::from(r.abs());
         if r > 0.0 {
             groups[j / 4] |= 1 << (j % 4);
         }
     }
     let factor = if norm1 > 0.0 { norm2 / norm1 } else { 0.0 };
-    (factor, norm1)
+    (factor as f32, norm1 as f32)
 }
 
 impl BinaryCodes {
