@@ -7,22 +7,31 @@ import { withChromium } from "./quiver-page.mjs";
 
 const env = withChromium();
 
-test("Chromium gets the relaxed tier; a tier can be forced", async () => {
+test("Chromium gets the relaxed tier; a tier can be forced and its .wasm located", async () => {
   const page = await env.browser.newPage();
   // A page of the origin that does not load quiver itself (the demo at / calls init()).
   await page.goto(`${env.base}/blank`);
   const result = await page.evaluate(async () => {
     const tier = await import("/dist/tier.js");
     const { default: init, Index } = await import("/dist/index.js");
-    await init({ tier: "simd128" });
+    // `locate` says where each .wasm is fetched from (here the same place, by another URL).
+    const located = [];
+    await init({
+      tier: "simd128",
+      locate: (file, chosen) => {
+        located.push([file, chosen]);
+        return new URL(`/dist/${file}?located`, location.origin);
+      },
+    });
     const errors = [];
     try { tier.chooseTier("avx512"); } catch (e) { errors.push(e.message); }
-    return { chosen: tier.chooseTier(), exact: tier.hasExactRelaxedDot(), forced: Index.simd, errors };
+    return { chosen: tier.chooseTier(), exact: tier.hasExactRelaxedDot(), forced: Index.simd, located, errors };
   });
   assert.deepEqual(result, {
     chosen: "relaxed-simd",
     exact: true,
     forced: "simd128",
+    located: [["quiver_bg.wasm", "simd128"]],
     errors: ['unknown tier "avx512": expected "simd128" or "relaxed-simd"'],
   });
   await page.close();
