@@ -166,7 +166,7 @@ impl Checker {
         }
         let mut rows = Vec::with_capacity(ids.len());
         for (i, (id, row)) in ids.iter().zip(vectors.chunks_exact(d)).enumerate() {
-            if !row.iter().all(|v| v.is_finite()) {
+            if !self.acceptable(row) {
                 return None;
             }
             let vector = if self.params.metric == Metric::Cosine {
@@ -186,6 +186,14 @@ impl Checker {
             rows.push((id.clone(), Row { vector, metadata }));
         }
         Some(rows)
+    }
+
+    /// Finite values and, under dot and l2, a sum of squares (in f32, in order) that does
+    /// not overflow.
+    fn acceptable(&self, row: &[f32]) -> bool {
+        row.iter().all(|v| v.is_finite())
+            && (self.params.metric == Metric::Cosine
+                || row.iter().map(|v| v * v).sum::<f32>().is_finite())
     }
 
     fn check_size(&self) -> Result<(), String> {
@@ -240,7 +248,7 @@ impl Checker {
     fn search(&mut self, query: &[f32], options: &SearchOptions) -> Result<(), String> {
         let d = self.params.dimensions;
         let valid_query = query.len() == d
-            && query.iter().all(|v| v.is_finite())
+            && self.acceptable(query)
             && (self.params.metric != Metric::Cosine || query.iter().any(|&v| v != 0.0));
         let valid_options = options.k >= 1
             && options
