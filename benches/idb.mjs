@@ -10,7 +10,7 @@
 // Usage: node benches/idb.mjs   (after `node scripts/build.mjs --bench`)
 import { serve } from "../scripts/serve.mjs";
 import { launchChromium } from "../scripts/chromium.mjs";
-import { dataDir, loadInPage } from "../scripts/real-data.mjs";
+import { dataDir, loadRealData } from "../scripts/real-data.mjs";
 
 const data = dataDir();
 const server = await serve(0, { data: data ?? undefined });
@@ -19,7 +19,7 @@ const page = await browser.newPage();
 page.on("pageerror", (e) => console.error(e));
 await page.goto(`http://127.0.0.1:${server.address().port}/`);
 if (data) {
-  await page.evaluate(loadInPage, { limit: Infinity });
+  await loadRealData(page, { limit: Infinity });
 } else {
   console.log("../shared/data not found: synthetic clustered vectors (no recall figures)");
   await page.evaluate(() => {

@@ -5,9 +5,11 @@
 //   kernels   GB/s of each kernel, SIMD128 and scalar, next to a plain memory read
 //   scans     median time of one quantized scan with fused top-10 (ScanBench: real Codes::scan)
 //   index     the public Index on 100k vectors (the real data when ../shared/data exists):
-//             add time, memoryBytes, scan-only vs full search with rescoring
+//             add time, memoryBytes, scan-only vs full search with rescoring, and the
+//             default search against a plain JavaScript loop (the bar of issue 4)
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
+import { jsLoopTopK } from "./peers/topk.mjs";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -113,6 +115,11 @@ for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
     const full = median(await repeat(() => index.search(q(), { k: 10 }), 60));
     report("Index.search binary 100k, scan only (rescore: false)", scanOnly, "ms");
     report("Index.search binary 100k, default (oversampling 10, rescored)", full, `ms (${(full / scanOnly).toFixed(2)}x scan)`, "< 1.5x scan", full < 1.5 * scanOnly);
+    // Issue 4's bar: ten times faster than the JavaScript loop a developer would write
+    // (benches/peers/libraries.mjs has the same loop; `npm run bench:peers` the full comparison).
+    const loop = median(await repeat(() => jsLoopTopK(data, q(), 10), 15));
+    report("plain JS Float32Array loop, 100k, top-10", loop, "ms");
+    report("Index.search default vs the JS loop", loop / full, "x faster", ">= 10x", loop / full >= 10);
   }
   await index.close();
 }

@@ -12,13 +12,8 @@ export function dataDir() {
   return existsSync(join(dir, "wordnet.docs.f16")) ? dir : null;
 }
 
-/** Runs in a page served with `serve(port, { data })`: fetches the files from /data/ and sets
- * `window.real = { d, docs (first `limit` rows, Float32Array), queries, truth (Int32Array,
- * [queries][100] doc rows, best first) }`. */
-export async function loadInPage({ limit }) {
-  const get = async (name) => new Uint8Array(await (await fetch(`/data/${name}`)).arrayBuffer());
-  const d = 384;
-  // float16 → float32 through a table of all 65,536 bit patterns.
+/** float16 bits → float32 value, for all 65,536 bit patterns. */
+export function halfTable() {
   const table = new Float32Array(65536);
   for (let bits = 0; bits < 65536; bits++) {
     const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 31, mantissa = bits & 1023;
@@ -26,6 +21,20 @@ export async function loadInPage({ limit }) {
       : exponent === 31 ? (mantissa ? NaN : sign * Infinity)
       : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
   }
+  return table;
+}
+
+/** In `page`, served with `serve(port, { data })`: fetches the files from /data/ and sets
+ * `window.real = { d, docs (first `limit` rows, Float32Array), queries, truth (Int32Array,
+ * [queries][100] doc rows, best first) }`. Resolves to the number of docs. */
+export function loadRealData(page, { limit }) {
+  return page.evaluate(loadInPage, { limit, table: Array.from(halfTable()) });
+}
+
+// Runs in the page (Playwright serialises it, so it can use nothing from this module).
+async function loadInPage({ limit, table }) {
+  const get = async (name) => new Uint8Array(await (await fetch(`/data/${name}`)).arrayBuffer());
+  const d = 384;
   const raw = await get("wordnet.docs.f16");
   const halves = new Uint16Array(raw.buffer, raw.byteOffset, Math.min(raw.length / 2, limit * d));
   const docs = new Float32Array(halves.length);

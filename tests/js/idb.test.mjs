@@ -3,7 +3,7 @@
 // full quota, and damaged or foreign databases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dataDir, loadInPage } from "../../scripts/real-data.mjs";
+import { dataDir, loadRealData } from "../../scripts/real-data.mjs";
 import { quiverPage as openPage, withChromium } from "./quiver-page.mjs";
 
 const env = withChromium({ data: dataDir() ?? undefined });
@@ -188,7 +188,7 @@ test("on the real data, rescoring from IndexedDB returns exactly what rescoring 
   }
   const context = await env.browser.newContext();
   const page = await quiverPage(context);
-  await page.evaluate(loadInPage, { limit: Infinity });
+  await loadRealData(page, { limit: Infinity });
   const result = await page.evaluate(async () => {
     const { d, docs, queries, truth } = window.real;
     const n = docs.length / d, Q = queries.length / d;

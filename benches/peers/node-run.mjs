@@ -1,0 +1,26 @@
+// One run in a fresh Node process (so that memory figures are its own):
+//   node --expose-gc benches/peers/node-run.mjs "<library> | <setting>" <set>
+// Prints progress on stderr and, last, `RESULT {json}` on stdout.
+import { measure } from "./measure.mjs";
+import { load, CACHE } from "./data.mjs";
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const [key, set] = process.argv.slice(2);
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const env = {
+  name: "node",
+  resolve: (path) => pathToFileURL(root + path).href,
+  bytes: (path) => readFile(root + path),
+  heap: () => process.memoryUsage().heapUsed,
+  rss: () => process.memoryUsage().rss,
+  gc: async () => { global.gc(); await new Promise((r) => setTimeout(r, 50)); global.gc(); },
+  progress: (phase) => console.error(`phase: ${phase}`),
+};
+const result = await measure(key, { set, ...load(set) }, env);
+if (result.codesOnly) {
+  await writeFile(`${CACHE}quiver-${key.match(/quiver \| (\w+)/)[1]}-${set}.bytes`, result.codesOnly);
+}
+delete result.codesOnly;
+console.log(`RESULT ${JSON.stringify({ env: "node", node: process.version, ...result })}`);
+process.exit(0);
