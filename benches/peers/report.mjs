@@ -65,7 +65,7 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
   2. **build**: add every vector (timed) as the library's docs show (batched inserts, one transaction, etc.); collect garbage; note memory again;
   3. for HNSW "tuned" settings, pick the smallest ef in 16, 32, …, 512, 1000 (pgvector's maximum) whose recall@10 over the queries reaches 0.95 (tuned on the timed queries themselves, which favours the library);
   4. warm up (20 queries and at least 500 ms), then time each query alone (k = 10, one thread), for all queries or 10 s, at least 50.
-- **Figures:** recall@10 = mean overlap of the returned 10 with the exact 10; latency p50 / p95 / p99 over the timed queries; QPS = queries / total query time; build = wall time of step 2; **wasm after build** = the size of every WebAssembly memory the library created (counted by wrapping \`WebAssembly.Memory\`, \`Instance\` and \`instantiate\` before the library loads; linear memory never shrinks, so this includes the build's peak); **per vector**: growth during the build divided by n, for wasm memory, JS heap and process RSS (Node only: a page cannot see its process's RSS).
+- **Figures:** recall@10 = mean overlap of the returned 10 with the exact 10; latency p50 / p95 / p99 over the timed queries; QPS = queries / total query time; build = wall time of step 2; **wasm after build** = the size of every WebAssembly memory the library created (counted by wrapping \`WebAssembly.Memory\`, \`Instance\` and \`instantiate\` before the library loads; linear memory never shrinks, so this includes the build's peak); **÷ n**: that size per vector (it includes the library's fixed base, which 100k vectors dilute); **growth**: what the build added, per vector, for wasm memory, JS heap and process RSS (Node only: a page cannot see its process's RSS). Growth alone undercounts libraries that reserve memory up front (PGlite starts at 463 MB). quiver's \`memoryBytes\` (what the index holds, without allocator slack or transient copies) is in the notes.
 - **Settings:** each library's documented defaults, with the deviations in the notes column; quiver at its defaults (binary codes, oversampling 10, rescoring from the originals) and at every quantization, with and without rescoring ("codes only" = an index loaded with \`Index.fromBytes\` from \`toBytes({ originals: false })\`, as a static site ships it; its "build" is that load), and in Chromium rescoring from IndexedDB (\`Index.open\`).
 - **Caps:** a run is stopped after ${saved.cap ?? 240} s. At 1M, a run whose 100k build failed or took over a tenth of the cap is not started (its build is at least linear in n). Such runs are listed with the reason.
 - **Rerun:** \`npm run bench:peers\` (all, about an hour), or e.g. \`node benches/peers/run.mjs --sets wordnet-10k --envs node --only quiver\`; \`--report-only\` redraws this file.
@@ -84,17 +84,17 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
       const rows = runs.filter((r) => r.set === set && r.env === env);
       if (!rows.length) continue;
       out.push(`## ${set}, ${env === "node" ? "Node" : "Chromium"}\n`);
-      out.push("| library | setting | recall@10 | p50 ms | p95 ms | p99 ms | QPS | build s | wasm after build MB | wasm B/vector | JS heap B/vector | RSS B/vector | notes |");
-      out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+      out.push("| library | setting | recall@10 | p50 ms | p95 ms | p99 ms | QPS | build s | wasm after build MB | ÷ n, B/vector | wasm growth B/vector | JS heap growth B/vector | RSS growth B/vector | notes |");
+      out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
       for (const r of rows) {
         if (r.error || r.skipped) {
-          out.push(`| ${r.library} | ${r.setting} | ${r.skipped ? "not run" : "**failed**"} | | | | | | | | | | ${escape(r.skipped ?? r.error)} |`);
+          out.push(`| ${r.library} | ${r.setting} | ${r.skipped ? "not run" : "**failed**"} | | | | | | | | | | | ${escape(r.skipped ?? r.error)} |`);
           continue;
         }
         const notes = [r.notes, r.tuned && `ef ${r.tuned.ef}`,
           r.held !== null && r.held !== undefined && `index holds ${fmt.int(r.held / r.n)} B/vector (memoryBytes)`, r.simd && `tier ${r.simd}`,
           r.queries < (SETS[set].queries) && `${r.queries} queries in the time allowed`].filter(Boolean).join("; ");
-        out.push(`| ${r.library} | ${r.setting} | ${r.recall.toFixed(3)} | ${fmt.ms(r.p50)} | ${fmt.ms(r.p95)} | ${fmt.ms(r.p99)} | ${fmt.int(r.qps)} | ${fmt.s(r.buildMs)} | ${fmt.mb(r.wasmAfterBuild)} | ${perVector(r.wasmGrowth, r.n)} | ${perVector(r.heapGrowth, r.n)} | ${perVector(r.rssGrowth, r.n)} | ${escape(notes)} |`);
+        out.push(`| ${r.library} | ${r.setting} | ${r.recall.toFixed(3)} | ${fmt.ms(r.p50)} | ${fmt.ms(r.p95)} | ${fmt.ms(r.p99)} | ${fmt.int(r.qps)} | ${fmt.s(r.buildMs)} | ${fmt.mb(r.wasmAfterBuild)} | ${perVector(r.wasmAfterBuild, r.n)} | ${perVector(r.wasmGrowth, r.n)} | ${perVector(r.heapGrowth, r.n)} | ${perVector(r.rssGrowth, r.n)} | ${escape(notes)} |`);
       }
       out.push("");
     }
@@ -164,15 +164,16 @@ function recallLatencyPlot(rows) {
   return parts.join("\n");
 }
 
-// Bytes per vector after the build: wasm memory growth plus JS heap growth, one bar each.
+// Bytes per vector after the build: all wasm memory ÷ n (growth alone undercounts libraries
+// that reserve memory up front) plus JS heap growth ÷ n, one bar each.
 function memoryPlot(rows) {
-  const bars = rows.map((r) => ({ label: short(r), colour: COLOURS[r.library] ?? "#000", wasm: Math.max(0, r.wasmGrowth ?? 0) / r.n, heap: Math.max(0, r.heapGrowth ?? 0) / r.n }));
+  const bars = rows.map((r) => ({ label: short(r), colour: COLOURS[r.library] ?? "#000", wasm: r.wasmAfterBuild / r.n, heap: Math.max(0, r.heapGrowth ?? 0) / r.n }));
   const max = Math.max(...bars.map((b) => b.wasm + b.heap), 1);
   const W = 960, rowH = 20, left = 300, top = 40, plotW = 580;
   const H = top + bars.length * rowH + 40;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">memory per vector after building 100k (Chromium): wasm memory (solid) + JS heap (light)</text>`];
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">memory per vector after building 100k (Chromium): wasm memory ÷ n (solid) + JS heap growth ÷ n (light)</text>`];
   bars.forEach((b, i) => {
     const y = top + i * rowH;
     const ww = (b.wasm / max) * plotW, hw = (b.heap / max) * plotW;

@@ -5,7 +5,8 @@
 //
 //   node benches/peers/run.mjs [--sets wordnet-10k,wordnet-100k,synthetic-1m]
 //                              [--envs node,chromium] [--only <text in the run's name>]
-//                              [--cap <seconds a run may take, default 240>] [--report-only]
+//                              [--cap <seconds a run may take, default 240>] [--resume]
+//                              [--report-only]
 //
 // The peers are pinned in benches/peers/package.json and installed here on first use. The real
 // sets need ../shared/data; without it they are skipped with a note and the synthetic set runs.
@@ -30,6 +31,7 @@ const sets = arg("sets", Object.keys(SETS).join(",")).split(",");
 const envs = arg("envs", "node,chromium").split(",");
 const only = arg("only", "");
 const capS = Number(arg("cap", 240));
+const resume = process.argv.includes("--resume"); // keep the runs results.json already has
 
 const saved = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")) : { runs: [] };
 const save = (entry) => {
@@ -56,6 +58,7 @@ if (!process.argv.includes("--report-only")) {
     for (const env of envs) {
       for (const run of RUNS.filter((r) => (!r.envs || r.envs.includes(env)) && runKey(r).includes(only))) {
         const key = runKey(run);
+        if (resume && saved.runs.some((r) => r.env === env && r.set === set && r.key === key)) continue;
         const skip = skipReason(env, set, key);
         const entry = skip ? { skipped: skip } : await (env === "node" ? inNode : inChromium)(key, set);
         save({ env, set, key, library: run.library, setting: run.setting, ...entry });
