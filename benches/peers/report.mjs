@@ -77,6 +77,7 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
 
 ![wasm memory and JS heap per vector after the build, Chromium, 100k](benches/peers/plots/memory-100k.svg)
 `);
+  out.push(summaryTable(runs, "wordnet-100k"), "");
   if (existsSync(`${here}analysis.md`)) out.push(readFileSync(`${here}analysis.md`, "utf8"));
 
   for (const set of Object.keys(SETS)) {
@@ -114,9 +115,31 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
   out.push("| @orama/orama, JS loop | no wasm (JavaScript) | | |\n");
 
   writeFileSync(`${root}BENCHMARKS.md`, `${out.join("\n")}\n`);
+  // The README's copy of the summary, between its markers.
+  const readme = readFileSync(`${root}README.md`, "utf8");
+  const [start, end] = ["<!-- summary:start -->", "<!-- summary:end -->"].map((m) => readme.indexOf(m));
+  if (start > 0 && end > start) {
+    writeFileSync(`${root}README.md`, `${readme.slice(0, start)}<!-- summary:start -->\n${summaryTable(runs, "wordnet-100k")}\n${readme.slice(end)}`);
+  }
   writeFileSync(`${here}plots/recall-latency-100k.svg`, recallLatencyPlot(runs.filter((r) => r.set === "wordnet-100k" && !r.error && !r.skipped)));
   writeFileSync(`${here}plots/memory-100k.svg`, memoryPlot(runs.filter((r) => r.set === "wordnet-100k" && r.env === "chromium" && !r.error && !r.skipped)));
   console.log("wrote BENCHMARKS.md and benches/peers/plots/*.svg");
+}
+
+/** One row per library and setting at `set`: recall and p50 in both environments, the
+ * speed-up over the JS loop, and wasm memory ÷ n, in Chromium (Node where Chromium has none). */
+export function summaryTable(runs, set) {
+  const at = (env, key) => runs.find((r) => r.env === env && r.set === set && r.key === key);
+  const loop = { node: at("node", "JS brute force | Float32Array loop"), chromium: at("chromium", "JS brute force | Float32Array loop") };
+  const keys = [...new Set(runs.filter((r) => r.set === set).map((r) => r.key))];
+  const lines = ["| library | setting | recall@10 (Chromium / Node) | p50 ms Chromium | p50 ms Node | × JS loop (Chromium / Node) | wasm ÷ n, B/vector (Chromium) |", "|---|---|---|---|---|---|---|"];
+  const cell = (r, f) => (!r ? "–" : r.error ? "failed" : r.skipped ? "not run" : f(r));
+  for (const key of keys) {
+    const c = at("chromium", key), n = at("node", key);
+    const any = c ?? n;
+    lines.push(`| ${any.library} | ${any.setting} | ${cell(c, (r) => r.recall.toFixed(3))} / ${cell(n, (r) => r.recall.toFixed(3))} | ${cell(c, (r) => fmt.ms(r.p50))} | ${cell(n, (r) => fmt.ms(r.p50))} | ${cell(c, (r) => (loop.chromium?.p50 ? `${(loop.chromium.p50 / r.p50).toFixed(1)}×` : "–"))} / ${cell(n, (r) => (loop.node?.p50 ? `${(loop.node.p50 / r.p50).toFixed(1)}×` : "–"))} | ${cell(c, (r) => fmt.int(r.wasmAfterBuild / r.n))} |`);
+  }
+  return lines.join("\n");
 }
 
 function safeVersion(pkg) {
