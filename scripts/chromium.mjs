@@ -6,7 +6,7 @@ import { chromium } from "playwright-core";
 export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-/** Launches headless Chromium with those flags. */
-export function launchChromium() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** Launches headless Chromium with those flags, and `extraArgs`. */
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...extraArgs] });
 }

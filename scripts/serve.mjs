@@ -19,18 +19,17 @@ const TYPES = {
  * With `mounts` ([[prefix, folder], ...]), only those. `isolated` sends the COOP/COEP headers
  * that make a page cross-origin isolated (so performance.now() has 5 µs steps, not 100 µs). */
 export function serve(port, { data, site, mounts: only, isolated } = {}) {
-  const mounts = only ?? (site ? [["/", site]] : [
+  const mounts = (only ?? (site ? [["/", site]] : [
     ["/pkg-bench/", join(root, "pkg", "bench-web")],
     ["/dist/", join(root, "dist")],
     ["/pkg-bench-relaxed/", join(root, "pkg", "bench-web-relaxed")],
     ...(data ? [["/data/", data]] : []),
     ["/", join(root, "www")],
-  ]);
+  ])).map(([prefix, folder]) => [prefix, normalize(folder).replace(/[\\/]$/, "")]);
   const isolation = isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
   const server = createServer(async (req, res) => {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-  const [prefix, folder] = mounts.find(([p]) => path.startsWith(p)) ?? [];
-  const dir = folder && normalize(folder).replace(/[\\/]$/, "");
+  const [prefix, dir] = mounts.find(([p]) => path.startsWith(p)) ?? [];
   if (!dir) {
     res.writeHead(404).end("not found");
     return;

@@ -17,9 +17,9 @@ import { fileURLToPath } from "node:url";
 import { jsLoopTopK } from "./topk.mjs";
 import { halfTable } from "../../scripts/real-data.mjs";
 
-export const D = 384;
+const D = 384;
 export const K = 10;
-export const CACHE = fileURLToPath(new URL("./.cache/", import.meta.url));
+const CACHE = fileURLToPath(new URL("./.cache/", import.meta.url));
 const SHARED = process.env.QUIVER_DATA ?? fileURLToPath(new URL("../../../shared/data/", import.meta.url));
 
 export const SETS = {
@@ -29,7 +29,7 @@ export const SETS = {
 };
 
 export const hasRealData = () => existsSync(join(SHARED, "wordnet.docs.f16"));
-export const files = (set) => ({
+const files = (set) => ({
   docs: join(CACHE, `${set}.docs.f32`),
   queries: join(CACHE, `${set}.queries.f32`),
   truth: join(CACHE, `${set}.truth.i32`),

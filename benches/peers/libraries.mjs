@@ -54,6 +54,10 @@ function quiverInMemory(quantization) {
   };
 }
 
+/** Where the in-memory run of `quantization` on `set` leaves its codes-only bytes (under the
+ * repository root) for the codes-only run. */
+export const codesOnlyPath = (quantization, set) => `benches/peers/.cache/quiver-${quantization}-${set}.bytes`;
+
 // An index loaded from prebuilt bytes without originals (toBytes({ originals: false })):
 // searches its codes alone. The bytes were written by the in-memory run of the same
 // quantization; "build" is the load.
@@ -63,7 +67,7 @@ function quiverCodesOnly(quantization) {
     let index;
     return {
       simd: Index.simd,
-      build: async () => { index = Index.fromBytes(await env.bytes(`benches/peers/.cache/quiver-${quantization}-${set}.bytes`)); },
+      build: async () => { index = Index.fromBytes(await env.bytes(codesOnlyPath(quantization, set))); },
       held: () => index.memoryBytes,
       search: async (q, k) => rows(await index.search(q, { k })),
     };
@@ -275,8 +279,8 @@ export const RUNS = [
   ...["binary", "int8", "pq", "none"].map((q) => ({
     library: "quiver", setting: `${q}${q === "binary" ? " (default)" : ""}, rescored in memory`, quantization: q, open: quiverInMemory(q),
   })),
-  ...["binary", "int8", "pq"].map((q) => ({ library: "quiver", setting: `${q}, codes only (no rescoring)`, quantization: q, open: quiverCodesOnly(q) })),
-  ...["binary", "int8"].map((q) => ({ library: "quiver", setting: `${q}, rescored from IndexedDB`, quantization: q, envs: ["chromium"], open: quiverIndexedDb(q) })),
+  ...["binary", "int8", "pq"].map((q) => ({ library: "quiver", setting: `${q}, codes only (no rescoring)`, open: quiverCodesOnly(q) })),
+  ...["binary", "int8"].map((q) => ({ library: "quiver", setting: `${q}, rescored from IndexedDB`, envs: ["chromium"], open: quiverIndexedDb(q) })),
   { library: "JS brute force", setting: "Float32Array loop", open: bruteForce },
   { library: "voy-search", setting: "k-d tree", open: voy },
   { library: "hnswlib-wasm", setting: "HNSW, efSearch 10 (default)", open: hnswlib({ tune: false }) },

@@ -2,7 +2,8 @@
 //   node --expose-gc benches/peers/node-run.mjs "<library> | <setting>" <set>
 // Prints progress on stderr and, last, `RESULT {json}` on stdout.
 import { measure } from "./measure.mjs";
-import { load, CACHE } from "./data.mjs";
+import { load } from "./data.mjs";
+import { RUNS, runKey, codesOnlyPath } from "./libraries.mjs";
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -19,7 +20,7 @@ const env = {
 };
 const result = await measure(key, { set, ...load(set) }, env);
 if (result.codesOnly) {
-  await writeFile(`${CACHE}quiver-${key.match(/quiver \| (\w+)/)[1]}-${set}.bytes`, result.codesOnly);
+  await writeFile(root + codesOnlyPath(RUNS.find((r) => runKey(r) === key).quantization, set), result.codesOnly);
 }
 delete result.codesOnly;
 console.log(`RESULT ${JSON.stringify({ env: "node", node: process.version, ...result })}`);

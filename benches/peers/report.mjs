@@ -26,9 +26,7 @@ const SHIPPED = {
     ["pglite.data (file system image)", () => readFileSync(`${modules}@electric-sql/pglite/dist/pglite.data`)],
     ["pgvector vector.tar.gz", () => readFileSync(`${modules}@electric-sql/pglite-pgvector/dist/vector.tar.gz`)]],
 };
-const VERSIONS = { "voy-search": "voy-search", "hnswlib-wasm": "hnswlib-wasm", edgevec: "edgevec", "@orama/orama": "@orama/orama",
-  "sqlite-vec-wasm": "sqlite-vec-wasm", "pglite + pgvector": "@electric-sql/pglite", "pgvector package": "@electric-sql/pglite-pgvector" };
-const version = (pkg) => JSON.parse(readFileSync(`${modules}${pkg}/package.json`, "utf8")).version;
+const PEERS = ["voy-search", "hnswlib-wasm", "edgevec", "@orama/orama", "sqlite-vec-wasm", "@electric-sql/pglite", "@electric-sql/pglite-pgvector"];
 
 const fmt = {
   ms: (v) => (v < 1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)),
@@ -53,7 +51,7 @@ every figure below was measured by that harness in one run on the machine descri
 
 - **Machine:** ${m.cpu ?? "?"}, ${m.cores ?? "?"} cores, ${m.memoryGb ?? "?"} GB, shared with other work (figures are medians and percentiles over hundreds of queries, not best cases). Node ${m.node ?? "?"}; ${m.chromium ?? "Chromium"} headless, driven by playwright-core. Measured ${m.date ?? "?"}.
 - **Libraries** (pinned in \`benches/peers/package.json\`): quiver (this repository, \`dist/\`),
-${Object.entries(VERSIONS).map(([name, pkg]) => `  ${name === "pgvector package" ? "@electric-sql/pglite-pgvector" : pkg} ${safeVersion(pkg)}`).join(",\n")},
+${PEERS.map((pkg) => `  ${pkg} ${version(pkg)}`).join(",\n")},
   and a plain JavaScript \`Float32Array\` loop (\`benches/peers/libraries.mjs\`, \`bruteForce\`): what a developer would hand-roll.
 - **Data** (\`benches/peers/data.mjs\`):
 ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 384 float32, ${s.queries} queries, ${s.source === "real"
@@ -67,7 +65,7 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
   4. warm up (20 queries and at least 500 ms), then time each query alone (k = 10, one thread), for all queries or 10 s, at least 50.
 - **Figures:** recall@10 = mean overlap of the returned 10 with the exact 10; latency p50 / p95 / p99 over the timed queries; QPS = queries / total query time; build = wall time of step 2; **wasm after build** = the size of every WebAssembly memory the library created (counted by wrapping \`WebAssembly.Memory\`, \`Instance\` and \`instantiate\` before the library loads; linear memory never shrinks, so this includes the build's peak); **÷ n**: that size per vector (it includes the library's fixed base, which 100k vectors dilute); **growth**: what the build added, per vector, for wasm memory, JS heap and process RSS (Node only: a page cannot see its process's RSS). Growth alone undercounts libraries that reserve memory up front (PGlite starts at 463 MB). quiver's \`memoryBytes\` (what the index holds, without allocator slack or transient copies) is in the notes.
 - **Settings:** each library's documented defaults, with the deviations in the notes column; quiver at its defaults (binary codes, oversampling 10, rescoring from the originals) and at every quantization, with and without rescoring ("codes only" = an index loaded with \`Index.fromBytes\` from \`toBytes({ originals: false })\`, as a static site ships it; its "build" is that load), and in Chromium rescoring from IndexedDB (\`Index.open\`).
-- **Caps:** a run is stopped after ${saved.cap ?? 240} s. At 1M, a run whose 100k build failed or took over a tenth of the cap is not started (its build is at least linear in n). Such runs are listed with the reason.
+- **Caps:** a run is stopped after ${saved.cap ?? 240} s (the cap of the latest invocation; the first 10k runs had 240 s, none came near it). At 1M, a run whose 100k build failed or took over a tenth of the cap is not started (its build is at least linear in n). Such runs are listed with the reason.
 - **Rerun:** \`npm run bench:peers\` (all, about an hour), or e.g. \`node benches/peers/run.mjs --sets wordnet-10k --envs node --only quiver\`; \`--report-only\` redraws this file.
 `);
 
@@ -128,7 +126,7 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
 
 /** One row per library and setting at `set`: recall and p50 in both environments, the
  * speed-up over the JS loop, and wasm memory ÷ n, in Chromium (Node where Chromium has none). */
-export function summaryTable(runs, set) {
+function summaryTable(runs, set) {
   const at = (env, key) => runs.find((r) => r.env === env && r.set === set && r.key === key);
   const loop = { node: at("node", "JS brute force | Float32Array loop"), chromium: at("chromium", "JS brute force | Float32Array loop") };
   const keys = [...new Set(runs.filter((r) => r.set === set).map((r) => r.key))];
@@ -142,8 +140,8 @@ export function summaryTable(runs, set) {
   return lines.join("\n");
 }
 
-function safeVersion(pkg) {
-  try { return version(pkg); } catch { return "(not installed)"; }
+function version(pkg) {
+  try { return JSON.parse(readFileSync(`${modules}${pkg}/package.json`, "utf8")).version; } catch { return "(not installed)"; }
 }
 const escape = (text) => String(text).replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 const xml = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

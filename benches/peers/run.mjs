@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { RUNS, runKey } from "./libraries.mjs";
 import { SETS, hasRealData, prepare } from "./data.mjs";
 import { serve } from "../../scripts/serve.mjs";
-import { CHROMIUM_ARGS } from "../../scripts/chromium.mjs";
+import { launchChromium } from "../../scripts/chromium.mjs";
 import { writeReport } from "./report.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -116,12 +116,8 @@ function firstError(stderr) {
 }
 
 async function inChromium(key, set) {
-  const { chromium } = await import("playwright-core");
   const server = await serve(0, { isolated: true, mounts: [["/dist/", `${root}dist`], ["/benches/peers/", here]] });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [...CHROMIUM_ARGS, "--js-flags=--expose-gc", "--enable-precise-memory-info"],
-  });
+  const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
   let phase = "starting", pageError = null, timer;
   try {
     const page = await browser.newPage();
