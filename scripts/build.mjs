@@ -5,6 +5,8 @@
 //   quiver_relaxed_bg.wasm     the SIMD128 + relaxed-SIMD tier (its int8 dot product is one
 //                              relaxed instruction); same exports, so the glue is shared
 //   index.js, node.js, tier.js, worker.js, worker-thread.js and their .d.ts   from js/
+//   quiver_embed.js, quiver_embed_bg.wasm   the embedder (embed/), a module of its own that
+//                              only `quiver/embedder` (embedder.js, embedder-node.js) loads
 // Each .wasm is optimised with binaryen from npm (Debian's wasm-opt 108 corrupts
 // wasm-bindgen output: never the one on PATH).
 //
@@ -85,10 +87,22 @@ function buildPackage(out) {
   }
 }
 
+/** The embedder crate (SIMD128 only: its matrix products are float) into `out`. */
+function buildEmbedder(out) {
+  run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", "-p", "quiver-embed"]);
+  const scratch = join(root, "target", "bindgen", "embed");
+  rmSync(scratch, { recursive: true, force: true });
+  const wasm = join(root, "target", "wasm32-unknown-unknown", "release", "quiver_embed.wasm");
+  run("wasm-bindgen", ["--target", "web", "--out-dir", scratch, "--out-name", "quiver_embed", wasm]);
+  run(wasmOpt, ["-O3", ...FEATURES, join(scratch, "quiver_embed_bg.wasm"), "-o", join(out, "quiver_embed_bg.wasm")]);
+  for (const name of ["quiver_embed.js", "quiver_embed.d.ts"]) copyFileSync(join(scratch, name), join(out, name));
+}
+
 const dist = join(root, "dist");
 buildPackage(dist);
+buildEmbedder(dist);
 for (const name of readdirSync(join(root, "js"))) copyFileSync(join(root, "js", name), join(dist, name));
-for (const name of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm", "quiver.js", "index.js"]) {
+for (const name of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm", "quiver.js", "index.js", "quiver_embed_bg.wasm"]) {
   console.log(`dist/${name}: ${size(join(dist, name))}`);
 }
 

@@ -3,7 +3,8 @@
 # check: formatting, clippy (native and wasm32, both SIMD tiers), native tests (with the
 # recall tests on ../shared/data when it is present), wasm tests in Node and in headless
 # Chromium (page and dedicated worker; the relaxed-SIMD tier's in Chromium), a short fuzzing
-# run, the package build, and JS tests of the built package.
+# run, the package build, and JS tests of the built package. The embedder crate (embed/) is
+# checked the same way; its model files are fetched once (scripts/model.mjs, SHA-256 checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ RELAXED=(--config 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature
 step "setup"
 bash scripts/setup.sh
 
+step "model files: all-MiniLM-L6-v2 into .model/ (scripts/model.mjs)"
+node scripts/model.mjs
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -29,8 +33,15 @@ cargo clippy --all-targets --all-features --target wasm32-unknown-unknown -- -D 
 step "clippy (wasm32, relaxed-SIMD tier)"
 cargo clippy --all-targets --all-features --target wasm32-unknown-unknown "${RELAXED[@]}" -- -D warnings
 
+step "clippy: the embedder (native, wasm32)"
+cargo clippy -p quiver-embed --all-targets -- -D warnings
+cargo clippy -p quiver-embed --all-targets --target wasm32-unknown-unknown -- -D warnings
+
 step "native tests"
 cargo test
+
+step "native tests of the embedder (parity with sentence-transformers needs ../shared/data)"
+cargo test -p quiver-embed -- --nocapture
 
 step "recall on the real data (../shared/data; skipped with a note when absent)"
 cargo test --release --test recall -- --ignored --nocapture --test-threads 1
