@@ -47,7 +47,8 @@ async function run(op, args) {
 function info() {
   try {
     const { size, dimensions, metric, quantization, memoryBytes } = index;
-    return { size, dimensions, metric, quantization, memoryBytes, simd: Index.simd };
+    const lastSearchTimings = index.lastSearchTimings();
+    return { size, dimensions, metric, quantization, memoryBytes, lastSearchTimings, simd: Index.simd };
   } catch {
     return undefined;
   }

@@ -28,6 +28,8 @@ export class WorkerIndex {
   readonly metric: Metric;
   readonly quantization: Quantization;
   readonly memoryBytes: number;
+  /** Milliseconds of the last search's phases: [scan, IndexedDB reads, rescoring]. */
+  lastSearchTimings(): Float64Array;
   /** The kernel tier the worker runs. */
   readonly simd: Tier;
 }

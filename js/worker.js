@@ -101,6 +101,8 @@ export class WorkerIndex {
   get metric() { return this.#info.metric; }
   get quantization() { return this.#info.quantization; }
   get memoryBytes() { return this.#info.memoryBytes; }
+  /** Milliseconds of the last search's phases: [scan, IndexedDB reads, rescoring]. */
+  lastSearchTimings() { return Float64Array.from(this.#info.lastSearchTimings ?? [0, 0, 0]); }
   /** The kernel tier the worker runs. */
   get simd() { return this.#info.simd; }
 

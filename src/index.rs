@@ -465,6 +465,18 @@ impl Index {
 
     /// The `k` best vectors for `query`, best first (an index that keeps its originals).
     pub fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<Hit<'_>>> {
+        Ok(self.search_timed(query, options, || 0.0)?.0)
+    }
+
+    /// [`Index::search`], also returning how long its two phases took by `clock` (in the
+    /// clock's unit): `[scan of the codes, rescoring with the originals]`.
+    pub fn search_timed(
+        &self,
+        query: &[f32],
+        options: &SearchOptions,
+        clock: impl Fn() -> f64,
+    ) -> Result<(Vec<Hit<'_>>, [f64; 2])> {
+        let started = clock();
         let store = self.store.as_ref().ok_or(Error::OriginalsElsewhere)?;
         let mut options = *options;
         if self.codes_only() {
@@ -480,15 +492,18 @@ impl Index {
             // Loading checks that such an index has codes, so this is unreachable by design.
             return Err(Error::NoOriginals { action: "search" });
         }
+        let scanned = clock();
         let found = self.finish_search(plan, &|slot| store.vector(slot).unwrap_or(&[]));
-        Ok(found
+        let timings = [scanned - started, clock() - scanned];
+        let hits = found
             .iter()
             .map(|c| Hit {
                 id: self.ids.id(c.slot).expect("candidates are live slots"),
                 score: self.params.metric.score_from_key(c.key),
                 metadata: store.metadata(c.slot),
             })
-            .collect())
+            .collect();
+        Ok((hits, timings))
     }
 
     /// Phase one of a search: checks the query and options and scans the codes.

@@ -49,24 +49,15 @@ pub struct Durable {
     /// Orders the calls.
     pub queue: Queue,
     /// Milliseconds of the last search's phases: scan, IndexedDB reads, rescoring.
-    #[cfg(feature = "bench")]
     pub last_search: Cell<[f64; 3]>,
 }
 
-/// `performance.now()` (bench builds time the phases of a search).
-#[cfg(feature = "bench")]
-fn now() -> f64 {
-    use wasm_bindgen::JsCast;
-    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into());
-    performance
-        .and_then(|p| {
-            js_sys::Reflect::get(&p, &"now".into())?
-                .unchecked_into::<js_sys::Function>()
-                .call0(&p)
-        })
-        .ok()
-        .and_then(|t| t.as_f64())
-        .unwrap_or(0.0)
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.now()`, in milliseconds: times the phases of a search. (Every engine
+    /// quiver supports has it: browsers, workers, Node.)
+    #[wasm_bindgen(js_namespace = performance)]
+    pub fn now() -> f64;
 }
 
 impl Durable {
@@ -79,7 +70,6 @@ impl Durable {
                 index: RefCell::new(index),
                 generation: Cell::new(generation),
                 queue: Queue::new(),
-                #[cfg(feature = "bench")]
                 last_search: Default::default(),
             }),
             Err(error) => {
@@ -206,19 +196,14 @@ impl Durable {
     pub async fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<FoundHit>> {
         let tx = self.store.read()?;
         self.catch_up(&tx).await?;
-        #[cfg(feature = "bench")]
         let started = now();
         let plan = self.index.borrow().plan_search(query, options)?;
-        #[cfg(feature = "bench")]
         let (scanned, mut read) = (now(), None);
         let (found, blocks) = match plan {
             SearchPlan::Rescore { ref candidates, .. } => {
                 let slots: Vec<u32> = candidates.iter().map(|c| c.slot).collect();
                 let blocks = self.read_live(&tx, &slots).await?;
-                #[cfg(feature = "bench")]
-                {
-                    read = Some(now());
-                }
+                read = Some(now());
                 let found = self
                     .index
                     .borrow()
@@ -236,13 +221,10 @@ impl Durable {
                 self.read_live(&tx, &hits).await?
             }
         };
-        #[cfg(feature = "bench")]
-        {
-            let end = now();
-            let read = read.unwrap_or(end);
-            self.last_search
-                .set([scanned - started, read - scanned, end - read]);
-        }
+        let end = now();
+        let read = read.unwrap_or(end);
+        self.last_search
+            .set([scanned - started, read - scanned, end - read]);
         let index = self.index.borrow();
         let metric = index.params().metric;
         Ok(found

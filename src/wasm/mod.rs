@@ -12,6 +12,7 @@ mod durable;
 mod options;
 mod queue;
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
@@ -86,6 +87,8 @@ extern "C" {
 pub struct JsIndex {
     /// `None` once `close()` ran.
     inner: Option<Backend>,
+    /// Milliseconds of an in-memory index's last search: scan, 0 (no reads), rescoring.
+    last_search: Cell<[f64; 3]>,
 }
 
 enum Backend {
@@ -139,6 +142,7 @@ impl JsIndex {
     ) -> Result<JsIndex, JsError> {
         let params = options::index_params(options)?;
         Ok(JsIndex {
+            last_search: Cell::default(),
             inner: Some(Backend::Memory(Box::new(Index::new(params)))),
         })
     }
@@ -166,6 +170,7 @@ impl JsIndex {
             let (name, params) = parsed?;
             let durable = Durable::open(&name, params).await.map_err(JsError::from)?;
             Ok(JsIndex {
+                last_search: Cell::default(),
                 inner: Some(Backend::Durable(Rc::new(durable))),
             }
             .into())
@@ -236,7 +241,12 @@ impl JsIndex {
                 })
             }
             _ => settle(|| {
-                self.with_index(|index| hits_to_js(index.search(&query, &options)?.into_iter()))?
+                self.with_index(|index| {
+                    let (hits, [scan, rescore]) =
+                        index.search_timed(&query, &options, durable::now)?;
+                    self.last_search.set([scan, 0.0, rescore]);
+                    hits_to_js(hits.into_iter())
+                })?
             }),
         }
     }
@@ -324,6 +334,7 @@ impl JsIndex {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &Uint8Array) -> Result<JsIndex, JsError> {
         Ok(JsIndex {
+            last_search: Cell::default(),
             inner: Some(Backend::Memory(Box::new(Index::from_bytes(
                 &bytes.to_vec(),
             )?))),
@@ -397,15 +408,16 @@ impl JsIndex {
         ])
     }
 
-    /// `[scan, reads, rescore]` milliseconds of the last search of a persistent index
-    /// (benchmark builds only).
-    #[cfg(feature = "bench")]
+    /// Milliseconds of the last search's phases, `[scan, reads, rescore]`: the scan of the
+    /// codes, the IndexedDB reads of the candidates' originals (0 in memory), and rescoring.
+    /// Zeros before the first search.
     #[wasm_bindgen(js_name = lastSearchTimings)]
     pub fn last_search_timings(&self) -> Result<Vec<f64>, JsError> {
-        match self.backend()? {
-            Backend::Durable(durable) => Ok(durable.last_search.get().to_vec()),
-            Backend::Memory(_) => Err(JsError::new("only persistent indexes time their searches")),
-        }
+        let timings = match self.backend()? {
+            Backend::Durable(durable) => &durable.last_search,
+            Backend::Memory(_) => &self.last_search,
+        };
+        Ok(timings.get().to_vec())
     }
 
     /// The SIMD tier this module runs: "simd128".

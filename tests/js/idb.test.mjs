@@ -16,7 +16,8 @@ test("a reloaded page reopens the index and gets the same search results", async
     const index = await quiver.Index.open("reload");
     const results = [];
     for (let q = 0; q < 5; q++) results.push(await index.search(vectors(q * 97, 1, 128), { k: 10 }));
-    const out = { size: index.size, results, get: await index.get("doc-42") };
+    const timings = Array.from(index.lastSearchTimings());
+    const out = { size: index.size, results, timings, get: await index.get("doc-42") };
     out.get.vector = Array.from(out.get.vector);
     await index.close();
     return out;
@@ -35,10 +36,14 @@ test("a reloaded page reopens the index and gets the same search results", async
   assert.equal(before.size, 5998);
   assert.deepEqual(before.get.metadata, { id: "doc-42", title: "Title of doc-42" });
   assert.equal(before.results[0][0].id, "doc-0");
+  // Rescoring read the candidates' originals from IndexedDB, which takes measurable time.
+  assert.ok(before.timings[1] > 0, `IndexedDB reads: ${before.timings}`);
   await page.reload();
   await page.close();
   page = await quiverPage(context);
-  assert.deepEqual(await search(), before);
+  const { timings: _, ...after } = await search();
+  delete before.timings;
+  assert.deepEqual(after, before);
   assert.deepEqual(page.errors, []);
   await context.close();
 });

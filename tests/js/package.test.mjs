@@ -270,3 +270,17 @@ test("an engine without SIMD128 gets an Error naming the versions that have it",
   assert.notEqual(child.status, 0);
   assert.match(child.stderr, /Error: quiver needs WebAssembly SIMD128, which this engine lacks; it ships in Chrome and Edge 91\+, Firefox 89\+, Safari 16\.4\+/);
 });
+
+test("lastSearchTimings gives the phases of the last search: scan, no reads in memory, rescore", async () => {
+  const index = await filled({ dimensions: 64 }, 20_000);
+  assert.deepEqual(Array.from(index.lastSearchTimings()), [0, 0, 0]);
+  await index.search(vectors(1, 64, 9), { k: 10 });
+  const [scan, reads, rescore] = index.lastSearchTimings();
+  assert.ok(scan > 0, `a scan of 20,000 codes takes time: ${scan} ms`);
+  assert.equal(reads, 0);
+  assert.ok(rescore >= 0);
+  await index.search(vectors(1, 64, 9), { k: 10, rescore: false });
+  assert.ok(index.lastSearchTimings()[0] > 0);
+  await index.close();
+  assert.throws(() => index.lastSearchTimings(), /this Index is closed/);
+});
