@@ -35,9 +35,15 @@ export async function fetchBytes(url) {
 const describe = (value) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
 
 /** Returns the Embedder class over the wasm binding `Core`, once `ready()` has resolved;
- * `read(urlOrPath)` fetches one file. */
-export function defineEmbedder(Core, ready, read) {
+ * `read(urlOrPath)` fetches one file; `memoryBytes()` is the module's linear memory size. */
+export function defineEmbedder(Core, ready, read, memoryBytes) {
   return class Embedder {
+    /** Size of the embedder module's linear memory in bytes (the model's weights, about
+     * 90 MB, and working memory); 0 before the first load. It only grows. */
+    static get wasmMemoryBytes() {
+      return memoryBytes();
+    }
+
     #core;
 
     /** Use `Embedder.load`. */

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { initSync, EmbedderCore } from "./quiver_embed.js";
 import { defineEmbedder, fetchBytes } from "./embedder-common.js";
 
-initSync({ module: readFileSync(new URL("./quiver_embed_bg.wasm", import.meta.url)) });
+const wasm = initSync({ module: readFileSync(new URL("./quiver_embed_bg.wasm", import.meta.url)) });
 
 async function read(location) {
   const text = String(location);
@@ -17,4 +17,4 @@ async function read(location) {
   }
 }
 
-export const Embedder = defineEmbedder(EmbedderCore, async () => {}, read);
+export const Embedder = defineEmbedder(EmbedderCore, async () => {}, read, () => wasm.memory.buffer.byteLength);

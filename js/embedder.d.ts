@@ -24,6 +24,9 @@ export class Embedder {
   static load(source: string | URL | ModelFiles): Promise<Embedder>;
   /** Floats per embedding (384). */
   readonly dimension: number;
+  /** Size of the embedder module's linear memory in bytes (weights and working memory); 0
+   * before the first load. It only grows. */
+  static readonly wasmMemoryBytes: number;
   /** A flat Float32Array, texts.length x dimension, unit vectors, row i for text i. */
   embed(texts: string | string[], options?: EmbedOptions): Promise<Float32Array>;
   /** Frees the model's memory; the embedder cannot be used afterwards. */

@@ -3,14 +3,19 @@
 import initModule, { EmbedderCore } from "./quiver_embed.js";
 import { defineEmbedder, fetchBytes } from "./embedder-common.js";
 
-let loading;
+let loading, wasm;
 /** Loads the wasm module once; a failed load may be retried. */
 function ready() {
-  loading ??= initModule({ module_or_path: new URL("./quiver_embed_bg.wasm", import.meta.url) }).catch((error) => {
-    loading = undefined;
-    throw error;
-  });
+  loading ??= initModule({ module_or_path: new URL("./quiver_embed_bg.wasm", import.meta.url) }).then(
+    (exports) => {
+      wasm = exports;
+    },
+    (error) => {
+      loading = undefined;
+      throw error;
+    },
+  );
   return loading;
 }
 
-export const Embedder = defineEmbedder(EmbedderCore, ready, fetchBytes);
+export const Embedder = defineEmbedder(EmbedderCore, ready, fetchBytes, () => wasm?.memory.buffer.byteLength ?? 0);
