@@ -76,11 +76,12 @@ mod native {
         Ok(parsed)
     }
 
-    fn quantization(name: &str) -> Result<Quantization, String> {
+    /// The quantization `name` for vectors of `dimension` floats.
+    fn quantization(name: &str, dimension: usize) -> Result<Quantization, String> {
         Ok(match name {
             "binary" => Quantization::BINARY_DEFAULT,
             "int8" => Quantization::INT8_DEFAULT,
-            "pq" => Quantization::pq_default(384, 8, Some(1)),
+            "pq" => Quantization::pq_default(dimension, 8, Some(1)),
             "none" => Quantization::None,
             other => {
                 return Err(format!(
@@ -115,7 +116,6 @@ mod native {
 
     pub fn run(args: Vec<String>) -> Result<(), String> {
         let args = parse(args)?;
-        let quantization = quantization(&args.quantization)?;
         let read = |name: &str| {
             std::fs::read(args.model.join(name)).map_err(|e| {
                 format!(
@@ -130,8 +130,9 @@ mod native {
             &read("model.safetensors")?,
         )
         .map_err(|e| e.to_string())?;
-        let corpus = read_corpus(&args.input)?;
         let dimension = embedder.dimension();
+        let quantization = quantization(&args.quantization, dimension)?;
+        let corpus = read_corpus(&args.input)?;
 
         let started = Instant::now();
         let texts: Vec<&str> = corpus.iter().map(|(_, text, _)| text.as_str()).collect();
