@@ -13,7 +13,7 @@ const server = await serve(0);
 const browser = await launchChromium();
 const page = await browser.newPage();
 page.on("console", (m) => console.log(m.text()));
-await page.goto(`http://127.0.0.1:${server.address().port}/`);
+await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
 const results = await page.evaluate(async () => {
   const N = 100_000, D = 384, QUERIES = 30;
   const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });

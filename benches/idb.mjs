@@ -17,7 +17,7 @@ const server = await serve(0, { data: data ?? undefined });
 const browser = await launchChromium();
 const page = await browser.newPage();
 page.on("pageerror", (e) => console.error(e));
-await page.goto(`http://127.0.0.1:${server.address().port}/`);
+await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
 if (data) {
   await loadRealData(page, { limit: Infinity });
 } else {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Serves the demo on 127.0.0.1: www/ at /, the package build (dist/) at /dist/.
-// Usage: node scripts/serve.mjs [--port N]   (default 8080, or $PORT)
+// Serves the demo on 127.0.0.1: www/ at /, the package build (dist/) at /dist/, the model
+// files (scripts/model.mjs) at /model/.
+// Usage: node scripts/serve.mjs [--port N]   (default 8080, or $PORT; cross-origin isolated,
+// as npm start serves it; npm start also builds what it serves: scripts/start.mjs)
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
@@ -24,6 +26,7 @@ export function serve(port, { data, site, mounts: only, isolated } = {}) {
     ["/dist/", join(root, "dist")],
     ["/pkg-bench-relaxed/", join(root, "pkg", "bench-web-relaxed")],
     ...(data ? [["/data/", data]] : []),
+    ["/model/", join(root, ".model")],
     ["/", join(root, "www")],
   ])).map(([prefix, folder]) => [prefix, normalize(folder).replace(/[\\/]$/, "")]);
   const isolation = isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};
@@ -53,6 +56,6 @@ export function serve(port, { data, site, mounts: only, isolated } = {}) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const portArg = process.argv.indexOf("--port");
   const port = Number(portArg > 0 ? process.argv[portArg + 1] : process.env.PORT ?? 8080);
-  const server = await serve(port);
+  const server = await serve(port, { isolated: true });
   console.log(`quiver demo: http://127.0.0.1:${server.address().port}/`);
 }

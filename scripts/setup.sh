@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build and test quiver.
 # Idempotent: each step checks first, so a warm machine passes through in about a second.
+#   bash scripts/setup.sh          everything `npm test` needs
+#   bash scripts/setup.sh --demo   only what `npm start` needs (no cargo-fuzz, no Chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEMO_ONLY=false; [ "${1:-}" = "--demo" ] && DEMO_ONLY=true
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in Cargo.toml
 
@@ -27,12 +30,12 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
 fi
 
 CARGO_FUZZ_VERSION=0.13.2
-if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+if ! $DEMO_ONLY && ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
   log "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 30 seconds)"
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+if ! $DEMO_ONLY && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
   log "installing Debian's chromium and chromium-driver"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -60,5 +60,8 @@ bash scripts/fuzz.sh 20
 step "build the npm package"
 node scripts/build.mjs
 
+step "the WordNet demo's prebuilt index: 20,000 glosses embedded natively (scripts/demo-data.mjs, cached)"
+node scripts/demo-data.mjs --profile test
+
 step "JS tests of the built package (Node, and headless Chromium via playwright-core)"
 node --test tests/js/

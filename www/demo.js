@@ -1,99 +1,199 @@
-// The playground: builds an index of synthetic embeddings (clustered, 384-d, like sentence
-// embeddings) and measures search latency, recall against exact search, and memory.
-// Text from anywhere is only ever set with textContent, never as HTML.
+// "Describe it, find the word": the WordNet demo. The prebuilt index (scripts/demo-data.mjs,
+// binary codes + originals) is loaded with Index.fromBytes; queries are embedded in the page
+// by quiver's Embedder; notes live in a persistent index (Index.open, IndexedDB).
+// Text from the corpus or the visitor is only ever set with textContent, never as HTML.
 import init, { Index } from "/dist/index.js";
+import { Embedder } from "/dist/embedder.js";
 
-const D = 384;
 const $ = (id) => document.getElementById(id);
-let index = null;
-let data = null;
+const D = 384;
+const NOTES = "quiver-demo-notes";
+const state = { indexes: new Map(), ids: null, embedder: null, notes: null, info: null };
 
-function clustered(n, seed = 7) {
-  let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const centres = Array.from({ length: 64 * D }, next);
-  const out = new Float32Array(n * D);
-  for (let i = 0; i < n; i++) {
-    const c = (next() * 32 + 32) | 0;
-    for (let j = 0; j < D; j++) out[i * D + j] = centres[c * D + j] + 0.9 * next();
-  }
-  return out;
+const ms = (value) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+function status(text, isError = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", isError);
 }
 
-function show(rows) {
-  const body = $("results").tBodies[0];
-  body.replaceChildren(...rows.map(([name, value]) => {
-    const tr = document.createElement("tr");
-    for (const text of [name, value]) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.append(td);
-    }
-    return tr;
-  }));
-  $("results").hidden = false;
+async function bytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: run \`npm start\`, which builds it`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-async function build(event) {
-  event.preventDefault();
-  $("build").disabled = $("query").disabled = true;
-  const n = Number($("count").value);
-  const quantization = $("quantization").value;
-  $("status").textContent = `Generating ${n.toLocaleString()} vectors…`;
-  await new Promise(requestAnimationFrame);
-  data = clustered(n);
-  if (index) await index.close();
-  index = new Index({ dimensions: D, quantization });
-  const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
-  const t = performance.now();
-  await index.add(ids, data);
-  const addMs = performance.now() - t;
-  $("status").textContent = `Built a ${quantization} index of ${n.toLocaleString()} vectors.`;
-  show([
-    ["Vectors", n.toLocaleString()],
-    ["Add (encode + insert)", `${addMs.toFixed(0)} ms`],
-    ["memoryBytes (codes + ids + originals)", `${(index.memoryBytes / 1e6).toFixed(1)} MB`],
-    ["of which originals (f32)", `${((n * D * 4) / 1e6).toFixed(1)} MB`],
-    ["SIMD tier", Index.simd],
+async function start() {
+  const started = performance.now();
+  const [, index, info, embedder] = await Promise.all([
+    init(),
+    bytes("generated/wordnet.qvr").then(async (data) => (await init(), Index.fromBytes(data))),
+    fetch("generated/wordnet.json").then((r) => r.json()),
+    Embedder.load("/model/"),
   ]);
-  $("build").disabled = $("query").disabled = false;
+  state.indexes.set(index.quantization, index);
+  Object.assign(state, { info, embedder });
+  state.notes = await Index.open(NOTES, { dimensions: D });
+  // V8 compiles wasm with a fast baseline compiler first and optimises the functions that
+  // run often: a few queries now, so that the visitor's first query is timed at full speed.
+  for (let i = 0; i < 5; i++) await index.search(await embedder.embed($("query").placeholder), { k: 10 });
+  for (const id of ["query", "go", "note", "add"]) $(id).disabled = false;
+  status(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${index.size.toLocaleString("en")} WordNet ` +
+    `synsets (${index.quantization} codes, ${Index.simd} kernels) and the embedding model.`);
+  await showNotes();
+  $("query").focus();
 }
 
-async function query() {
-  $("query").disabled = true;
+/** The index for `quantization`: the prebuilt one, or one built here from its originals. */
+async function indexFor(quantization) {
+  if (state.indexes.has(quantization)) return state.indexes.get(quantization);
+  const base = state.indexes.values().next().value;
+  status(`Building the ${quantization} index from the originals of ${base.size.toLocaleString("en")} synsets…`);
+  const started = performance.now();
+  state.ids ??= await (await fetch("generated/ids.json")).json();
+  const vectors = new Float32Array(state.ids.length * D);
+  const metadata = [];
+  for (const [i, id] of state.ids.entries()) {
+    const stored = await base.get(id);
+    vectors.set(stored.vector, i * D);
+    metadata.push(stored.metadata);
+  }
+  const index = new Index({ dimensions: D, quantization });
+  await index.add(state.ids, vectors, metadata);
+  state.indexes.set(quantization, index);
+  status(`Built the ${quantization} index in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  return index;
+}
+
+function settings() {
   const k = Number($("k").value), oversampling = Number($("oversampling").value);
-  const rescore = $("rescore").checked;
-  const times = [], exactTimes = [];
-  let overlap = 0;
-  try {
-    for (let i = 0; i < 50; i++) {
-      const q = data.subarray(i * 997 % (data.length / D) * D, (i * 997 % (data.length / D) + 1) * D);
-      let t = performance.now();
-      const hits = await index.search(q, { k, oversampling, rescore });
-      times.push(performance.now() - t);
-      t = performance.now();
-      const exact = await index.search(q, { k, exact: true });
-      exactTimes.push(performance.now() - t);
-      const truth = new Set(exact.map((h) => h.id));
-      overlap += hits.filter((h) => truth.has(h.id)).length / exact.length;
-    }
-  } catch (e) {
-    $("status").textContent = `Search failed: ${e.message}`;
-    $("query").disabled = false;
-    return;
-  }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  $("status").textContent = "Ran 50 queries.";
-  show([
-    ["Median search latency", `${median(times).toFixed(2)} ms`],
-    ["Median exact f32 scan latency", `${median(exactTimes).toFixed(2)} ms`],
-    [`Recall@${k} vs exact search`, (overlap / 50).toFixed(3)],
-    ["memoryBytes", `${(index.memoryBytes / 1e6).toFixed(1)} MB`],
-  ]);
-  $("query").disabled = false;
+  if (!(Number.isInteger(k) && k >= 1 && k <= 100)) throw new Error("Results (k) must be a whole number from 1 to 100.");
+  if (!(oversampling >= 1 && oversampling <= 100)) throw new Error("Oversampling must be a number from 1 to 100.");
+  return { k, oversampling, rescore: $("rescore").checked, quantization: $("quantization").value };
 }
 
-await init();
-$("status").textContent = `Engine ready (${Index.simd}). Choose settings and build an index.`;
-$("controls").addEventListener("submit", build);
-$("query").addEventListener("click", query);
+async function search(event) {
+  event.preventDefault();
+  const text = $("query").value.trim();
+  if (!text) return;
+  try {
+    const { k, oversampling, rescore, quantization } = settings();
+    const index = await indexFor(quantization);
+    let started = performance.now();
+    const query = await state.embedder.embed(text);
+    const embedding = performance.now() - started;
+    started = performance.now();
+    const hits = await index.search(query, { k, oversampling, rescore });
+    const total = performance.now() - started;
+    const [scan, , rescoring] = index.lastSearchTimings();
+    const exact = new Set((await index.search(query, { k, exact: true })).map((hit) => hit.id));
+    const agree = hits.filter((hit) => exact.has(hit.id)).length;
+
+    const noteHits = state.notes.size > 0 ? await state.notes.search(query, { k: 3 }) : [];
+    const [, reads] = state.notes.size > 0 ? state.notes.lastSearchTimings() : [0, 0];
+
+    showHits($("hits"), hits, (hit) => [hit.metadata.words.join(", "), hit.metadata.pos, hit.metadata.definition]);
+    showHits($("note-hits"), noteHits, (hit) => [hit.metadata.text, "note", ""]);
+    $("agreement").textContent = `${agree} of these ${hits.length} are in the exact top ${k} (a scan of every original vector).`;
+    table("timings", [
+      ["Embedding the query (wasm)", ms(embedding)],
+      [`Scan of ${index.size.toLocaleString("en")} ${index.quantization} codes`, ms(scan)],
+      ["IndexedDB reads (your notes' originals)", state.notes.size > 0 ? ms(reads) : "no notes yet"],
+      [rescore ? `Rescoring ${Math.ceil(k * oversampling)} candidates` : "Rescoring (off)", ms(rescoring)],
+      ["Search, in all", ms(total)],
+    ]);
+    table("memory", [
+      ["WordNet index (codes, ids, originals, metadata)", mb(index.memoryBytes)],
+      ["Search engine's wasm memory (all indexes)", mb(Index.wasmMemoryBytes)],
+      ["Embedder's wasm memory (model weights)", mb(Embedder.wasmMemoryBytes)],
+    ]);
+    status(`${hits.length} results for “${text}”.`);
+  } catch (error) {
+    status(error.message, true);
+  }
+}
+
+/** Fills the list `list` with hits; `describe(hit)` gives [title, kind, text]. */
+function showHits(list, hits, describe) {
+  list.replaceChildren(...hits.map((hit) => {
+    const [title, kind, text] = describe(hit);
+    const item = document.createElement("li");
+    const head = document.createElement("div");
+    head.className = "hit-head";
+    const name = document.createElement("strong");
+    name.textContent = title;
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = `${kind} · score ${hit.score.toFixed(3)}`;
+    head.append(name, meta);
+    item.append(head);
+    if (text) {
+      const definition = document.createElement("p");
+      definition.textContent = text;
+      item.append(definition);
+    }
+    return item;
+  }));
+}
+
+function table(id, rows) {
+  $(id).tBodies[0].replaceChildren(...rows.map((cells) => {
+    const row = document.createElement("tr");
+    for (const [i, text] of cells.entries()) {
+      const cell = document.createElement(i === 0 ? "th" : "td");
+      if (i === 0) cell.scope = "row";
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  }));
+  $(id).hidden = false;
+}
+
+async function addNote(event) {
+  event.preventDefault();
+  const text = $("note").value.trim();
+  if (!text) return;
+  $("add").disabled = true;
+  try {
+    const vector = await state.embedder.embed(text);
+    await state.notes.add([`note-${Date.now()}`], vector, [{ text, added: Date.now() }]);
+    $("note").value = "";
+    await showNotes();
+    status("Note added and saved in IndexedDB.");
+  } catch (error) {
+    status(`The note was not saved: ${error.message}`, true);
+  } finally {
+    $("add").disabled = false;
+  }
+}
+
+/** Lists every note, newest first: an exact search with k = size returns them all. */
+async function showNotes() {
+  const all = state.notes.size > 0
+    ? await state.notes.search(new Float32Array(D).fill(1), { k: state.notes.size, exact: true })
+    : [];
+  all.sort((a, b) => b.metadata.added - a.metadata.added);
+  $("note-count").textContent = String(all.length);
+  $("notes").replaceChildren(...all.map((note) => {
+    const item = document.createElement("li");
+    const text = document.createElement("span");
+    text.textContent = note.metadata.text;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "link";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", `Remove the note “${note.metadata.text}”`);
+    remove.addEventListener("click", async () => {
+      await state.notes.delete([note.id]);
+      await showNotes();
+    });
+    item.append(text, remove);
+    return item;
+  }));
+}
+
+$("search").addEventListener("submit", search);
+$("add-note").addEventListener("submit", addNote);
+start().catch((error) => status(`Could not start: ${error.message}`, true));

@@ -1,6 +1,6 @@
 // The browser build in real headless Chromium (Debian's, driven by playwright-core), served
 // from 127.0.0.1 exactly as `npm start` serves it: the documented `init()` + `Index` path,
-// and the demo page end to end.
+// and the synthetic-data playground page end to end (the WordNet demo: demo.test.mjs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { withChromium } from "./quiver-page.mjs";
@@ -9,7 +9,7 @@ const env = withChromium();
 
 test("the README's browser snippet: init() then Index works in a page", async () => {
   const page = await env.browser.newPage();
-  await page.goto(`${env.base}/`); // any page of the origin, for module imports
+  await page.goto(`${env.base}/blank`); // any URL of the origin (a 404), for module imports
   const result = await page.evaluate(async () => {
     const { default: init, Index } = await import("/dist/index.js");
     await init();
@@ -30,11 +30,11 @@ test("the README's browser snippet: init() then Index works in a page", async ()
   await page.close();
 });
 
-test("the demo page builds an index and reports recall against exact search", async () => {
+test("the playground page builds an index and reports recall against exact search", async () => {
   const page = await env.browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${env.base}/`);
+  await page.goto(`${env.base}/playground.html`);
   await page.getByText("Engine ready (relaxed-simd)").waitFor({ timeout: 30_000 });
   await page.selectOption("#count", "10000");
   await page.selectOption("#quantization", "int8");

@@ -120,7 +120,7 @@ const env = withChromium({
 test("in Chromium, the same texts have cosine >= 0.999, and a 10-word query is timed", { skip: data ? false : "SKIPPED: ../shared/data not found" }, async () => {
   const parity = sample();
   const page = await env.browser.newPage();
-  await page.goto(`${env.base}/`);
+  await page.goto(`${env.base}/blank`);
   const result = await page.evaluate(async (texts) => {
     const { Embedder } = await import("/dist/embedder.js");
     const embedder = await Embedder.load("/model/");

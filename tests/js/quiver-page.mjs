@@ -27,7 +27,9 @@ export async function quiverPage(context, base) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${base}/`);
+  // Not `/`, the WordNet demo, which would load its model: any URL of the origin will do for
+  // module imports and IndexedDB, and the server answers this one with a plain 404.
+  await page.goto(`${base}/blank`);
   await page.evaluate(async () => {
     const module = await import("/dist/index.js");
     await module.default();

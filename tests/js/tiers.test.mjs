@@ -39,7 +39,7 @@ test("Chromium gets the relaxed tier; a tier can be forced and its .wasm located
 
 test("the SIMD128 and relaxed tiers answer identically", async () => {
   const page = await env.browser.newPage();
-  await page.goto(`${env.base}/`);
+  await page.goto(`${env.base}/blank`);
   const result = await page.evaluate(async () => {
     // Each query string makes a separate module instance, so both tiers run side by side.
     const load = async (tag, file) => {
