@@ -51,6 +51,24 @@ impl Embedder {
         })
     }
 
+    /// Loads a model from a folder holding `config.json`, `tokenizer.json` and
+    /// `model.safetensors` (native only: wasm gets the bytes from JS).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_folder(folder: &std::path::Path) -> Result<Self, EmbedError> {
+        let read = |name: &str| {
+            let path = folder.join(name);
+            std::fs::read(&path).map_err(|e| EmbedError::Read {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+        };
+        Self::from_bytes(
+            &read("config.json")?,
+            &read("tokenizer.json")?,
+            &read("model.safetensors")?,
+        )
+    }
+
     /// Floats per embedding (384 for all-MiniLM-L6-v2).
     pub fn dimension(&self) -> usize {
         self.dimension

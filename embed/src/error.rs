@@ -12,6 +12,14 @@ pub enum EmbedError {
     /// `model.safetensors` is not a safetensors file holding this configuration's weights.
     #[error("model.safetensors does not hold the BERT weights config.json describes: {0}")]
     Weights(String),
+    /// A model file could not be read from its folder (native only).
+    #[error("cannot read {path}: {message} (npm run model fetches the model files)")]
+    Read {
+        /// The file's path.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
     /// A text could not be tokenized.
     #[error("text {index} could not be tokenized: {message}")]
     Encode {

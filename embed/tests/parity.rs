@@ -28,13 +28,7 @@ fn matches_sentence_transformers_on_wordnet() {
         println!("SKIPPED parity: model files (npm run model) or ../shared/data not found");
         return;
     };
-    let read = |name: &str| std::fs::read(model.join(name)).unwrap();
-    let embedder = Embedder::from_bytes(
-        &read("config.json"),
-        &read("tokenizer.json"),
-        &read("model.safetensors"),
-    )
-    .unwrap();
+    let embedder = Embedder::from_folder(&model).unwrap();
     assert_eq!(embedder.dimension(), DIM);
 
     let docs = std::fs::read_to_string(data.join("wordnet.docs.jsonl")).unwrap();

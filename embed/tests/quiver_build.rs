@@ -73,13 +73,7 @@ fn writes_an_index_that_loads_and_finds_the_document() {
         assert_eq!(index.len(), 3, "the blank line is not a document");
         assert_eq!(std::fs::metadata(&vectors).unwrap().len(), 3 * 384 * 4);
 
-        let read = |name: &str| std::fs::read(model.join(name)).unwrap();
-        let embedder = Embedder::from_bytes(
-            &read("config.json"),
-            &read("tokenizer.json"),
-            &read("model.safetensors"),
-        )
-        .unwrap();
+        let embedder = Embedder::from_folder(&model).unwrap();
         let query = embedder.embed(&["a kitten"], DEFAULT_BATCH).unwrap();
         let hits = index.search(&query, &SearchOptions::default()).unwrap();
         assert_eq!(hits[0].id, "cat", "{quantization}");
@@ -149,5 +143,23 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         );
         assert!(!output.exists(), "{expected}: an output was written");
     }
+    let missing = dir.join("no-model");
+    let run = quiver_build(
+        &missing,
+        &[
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    let expected = format!("cannot read {}", missing.join("config.json").display());
+    assert!(
+        stderr.contains(&expected),
+        "expected {expected:?} in {stderr:?}"
+    );
+    assert!(!output.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -116,20 +116,7 @@ mod native {
 
     pub fn run(args: Vec<String>) -> Result<(), String> {
         let args = parse(args)?;
-        let read = |name: &str| {
-            std::fs::read(args.model.join(name)).map_err(|e| {
-                format!(
-                    "cannot read {}: {e} (npm run model fetches it)",
-                    args.model.join(name).display()
-                )
-            })
-        };
-        let embedder = Embedder::from_bytes(
-            &read("config.json")?,
-            &read("tokenizer.json")?,
-            &read("model.safetensors")?,
-        )
-        .map_err(|e| e.to_string())?;
+        let embedder = Embedder::from_folder(&args.model).map_err(|e| e.to_string())?;
         let dimension = embedder.dimension();
         let quantization = quantization(&args.quantization, dimension)?;
         let corpus = read_corpus(&args.input)?;
