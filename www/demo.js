@@ -8,7 +8,7 @@ import { Embedder } from "/dist/embedder.js";
 const $ = (id) => document.getElementById(id);
 const D = 384;
 const NOTES = "quiver-demo-notes";
-const state = { indexes: new Map(), ids: null, embedder: null, notes: null, info: null };
+const state = { indexes: new Map(), ids: null, embedder: null, notes: null };
 
 const ms = (value) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
@@ -26,14 +26,10 @@ async function bytes(url) {
 
 async function start() {
   const started = performance.now();
-  const [, index, info, embedder] = await Promise.all([
-    init(),
-    bytes("generated/wordnet.qvr").then(async (data) => (await init(), Index.fromBytes(data))),
-    fetch("generated/wordnet.json").then((r) => r.json()),
-    Embedder.load("/model/"),
-  ]);
+  const [, data, embedder] = await Promise.all([init(), bytes("generated/wordnet.qvr"), Embedder.load("/model/")]);
+  const index = Index.fromBytes(data);
   state.indexes.set(index.quantization, index);
-  Object.assign(state, { info, embedder });
+  state.embedder = embedder;
   state.notes = await Index.open(NOTES, { dimensions: D });
   // V8 compiles wasm with a fast baseline compiler first and optimises the functions that
   // run often: a few queries now, so that the visitor's first query is timed at full speed.
