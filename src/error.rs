@@ -113,12 +113,6 @@ pub enum Error {
         /// What the call wanted to do.
         action: &'static str,
     },
-    /// A refit needed an original the caller did not supply.
-    #[error("the original vector of slot {slot} is missing, so the quantizer cannot be refitted")]
-    MissingOriginal {
-        /// The slot whose original is missing.
-        slot: u32,
-    },
     /// The browser's storage refused or failed an operation; the index is unchanged.
     #[error("IndexedDB: {0}")]
     Storage(String),

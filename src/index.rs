@@ -6,26 +6,29 @@
 //! A quantizer needs data to fit (means, quantile bounds, codebooks). Until the index holds
 //! [`fit_threshold`] live vectors it searches exactly. Then it fits on a sample of what it
 //! holds and encodes everything. It fits again each time the live count doubles, until a
-//! fit has used [`FIT_SAMPLE`] vectors, so early fits on a few vectors do not stay forever.
+//! fit has used [`fit_sample`] vectors, so early fits on a few vectors do not stay forever.
 //!
-//! ## Atomicity
+//! ## Atomicity and memory
 //! Every mutating call validates its whole input first and only then changes anything,
-//! so an error leaves the index exactly as it was.
+//! so an error leaves the index exactly as it was. An add reads its rows [`ADD_CHUNK_ROWS`]
+//! at a time, twice: once to check them ([`Index::plan_add`]), once to store them
+//! ([`Index::put_rows`]). So it never holds a second copy of its batch: its peak is what
+//! the index then holds, one chunk, and for a refit the fit's sample.
 
 use hashbrown::HashMap;
 
 use crate::error::{Error, Result, try_grow};
 use crate::ids::{IdMap, MAX_ID_BYTES};
 use crate::params::{IndexParams, Metric};
-use crate::quant::{Codes, fit_threshold};
+use crate::quant::{Codes, code_bytes, fit_sample, fit_threshold};
 use crate::rng::Rng;
 use crate::search::rescore::{exact_scan, rescore};
 use crate::search::topk::{Candidate, TopK};
 
 use crate::store::MemoryStore;
 
-/// Most vectors a quantizer is fitted on; refits stop once a fit has used this many.
-pub const FIT_SAMPLE: usize = 16_384;
+/// Rows an add reads, checks and stores at a time (1.5 MB at 384 dimensions).
+pub const ADD_CHUNK_ROWS: usize = 1024;
 
 /// Options of one search.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,15 +71,107 @@ pub struct Hit<'a> {
 /// What an add will do, worked out by [`Index::plan_add`] without changing the index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddPlan {
-    /// The vectors as they will be stored (normalised for cosine): `[n][dimensions]`.
-    pub vectors: Vec<f32>,
     /// The slot of each row; an id already present keeps its slot.
     pub slots: Vec<u32>,
     /// How many free slots the add takes (from the end of the free list).
     reused: usize,
-    /// The add ends in a (re)fit of the quantizer, which re-encodes every live vector: an
-    /// index whose originals live elsewhere must then supply them all to `apply_add`.
+    /// The add ends in a (re)fit of the quantizer, which re-encodes every live vector:
+    /// [`Index::begin_add`] drops the old codes, and an index whose originals live elsewhere
+    /// must then be refitted by its caller ([`Index::start_refit`]).
     pub refits: bool,
+}
+
+/// The vectors of an add, `[n][dimensions]` row-major, read a range at a time, so a large
+/// batch (a JS `Float32Array`, say) is never copied into wasm memory whole.
+pub trait Rows {
+    /// Number of values (n × dimensions).
+    fn values(&self) -> usize;
+    /// Copies values `start..start + out.len()` into `out`; the range is within `values()`.
+    fn read(&self, start: usize, out: &mut [f32]);
+}
+
+impl Rows for &[f32] {
+    fn values(&self) -> usize {
+        self.len()
+    }
+
+    fn read(&self, start: usize, out: &mut [f32]) {
+        out.copy_from_slice(&self[start..start + out.len()]);
+    }
+}
+
+/// The rows of an add, [`ADD_CHUNK_ROWS`] at a time, each checked and (for cosine)
+/// normalised as it will be stored. One buffer of at most a chunk is reused throughout.
+pub struct RowChunks<'a> {
+    rows: &'a dyn Rows,
+    dimensions: usize,
+    metric: Metric,
+    /// The first row of the next chunk.
+    next: usize,
+    buffer: Vec<f32>,
+}
+
+impl<'a> RowChunks<'a> {
+    /// Chunks of `rows` for an index of `params` (`rows.values()` a multiple of the
+    /// dimensions, as [`Index::plan_add`] checks).
+    pub fn new(rows: &'a dyn Rows, params: &IndexParams) -> Result<Self> {
+        let d = params.dimensions;
+        let mut buffer = Vec::new();
+        let largest = ADD_CHUNK_ROWS.min(rows.values() / d) * d;
+        try_grow(&mut buffer, largest, true, "a chunk of the batch's vectors")?;
+        Ok(RowChunks {
+            rows,
+            dimensions: d,
+            metric: params.metric,
+            next: 0,
+            buffer,
+        })
+    }
+
+    /// The next chunk, as the batch position of its first row and its rows (`[m][d]`);
+    /// `None` after the last. Fails on the first invalid row.
+    pub fn next_chunk(&mut self) -> Result<Option<(usize, &[f32])>> {
+        let d = self.dimensions;
+        let (first, n) = (self.next, self.rows.values() / d);
+        if first >= n {
+            return Ok(None);
+        }
+        let count = ADD_CHUNK_ROWS.min(n - first);
+        // Within the capacity reserved by `new`: no allocation.
+        self.buffer.resize(count * d, 0.0);
+        self.rows.read(first * d, &mut self.buffer);
+        for (i, row) in self.buffer.chunks_exact_mut(d).enumerate() {
+            check_vector(row, first + i, self.metric)?;
+        }
+        self.next += count;
+        Ok(Some((first, &self.buffer)))
+    }
+}
+
+/// A refit in progress ([`Index::start_refit`]): the newly fitted quantizer, taking every
+/// live slot's original in increasing slot order ([`Refit::encode`]); free slots are encoded
+/// as zeros.
+pub struct Refit {
+    codes: Codes,
+    /// The lowest slot not encoded yet.
+    next: u32,
+    zeros: Vec<f32>,
+}
+
+impl Refit {
+    /// Encodes live `slot` (above every slot encoded so far) from its original.
+    pub fn encode(&mut self, slot: u32, original: &[f32]) {
+        self.fill_free_until(slot);
+        self.codes.set(slot, original);
+        self.next = slot + 1;
+    }
+
+    fn fill_free_until(&mut self, end: u32) {
+        for free in self.next..end {
+            self.codes.set(free, &self.zeros);
+        }
+        self.next = self.next.max(end);
+    }
 }
 
 /// What a search still needs, from [`Index::plan_search`].
@@ -146,8 +241,10 @@ impl Index {
     }
 
     /// An empty index whose originals and metadata live elsewhere: it holds codes and ids
-    /// only, and is driven through [`Index::plan_add`] / [`Index::apply_add`] and
-    /// [`Index::plan_search`] / [`Index::finish_search`], which take originals by slot.
+    /// only. Its caller drives adds through [`Index::plan_add`], [`Index::begin_add`],
+    /// [`Index::put_rows`] and (when the plan refits) [`Index::start_refit`], keeping the
+    /// originals; searches through [`Index::plan_search`] / [`Index::finish_search`], which
+    /// take originals by slot.
     pub fn new_external(params: IndexParams) -> Self {
         Index {
             store: None,
@@ -195,15 +292,39 @@ impl Index {
         vectors: &[f32],
         metadata: Option<&[Option<String>]>,
     ) -> Result<()> {
-        let plan = self.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
-        self.apply_add(ids, &plan, metadata, &|_| None)
+        self.add_rows(ids, &vectors, metadata)
+    }
+
+    /// [`Index::add`] from rows read a chunk at a time: besides what the index then holds,
+    /// the add allocates one chunk of rows (and, when it refits, the fit's sample).
+    pub fn add_rows<S: AsRef<str>>(
+        &mut self,
+        ids: &[S],
+        rows: &dyn Rows,
+        metadata: Option<&[Option<String>]>,
+    ) -> Result<()> {
+        if self.store.is_none() {
+            return Err(Error::OriginalsElsewhere);
+        }
+        let plan = self.plan_add(ids, rows, metadata.map(<[_]>::len))?;
+        let mut chunks = RowChunks::new(rows, &self.params)?;
+        self.begin_add(ids, &plan)?;
+        // The rows passed `plan_add` and cannot change in between, so this cannot fail.
+        while let Some((first, vectors)) = chunks.next_chunk()? {
+            self.put_rows(ids, &plan, first, vectors, metadata);
+        }
+        if plan.refits {
+            self.refit_from_store()?;
+        }
+        Ok(())
     }
 
     /// Phase one of an add: checks every input and works out the slots, changing nothing.
+    /// It reads the rows a chunk at a time and keeps none of them.
     pub fn plan_add<S: AsRef<str>>(
         &self,
         ids: &[S],
-        vectors: &[f32],
+        rows: &dyn Rows,
         metadata_len: Option<usize>,
     ) -> Result<AddPlan> {
         if self.codes_only() {
@@ -220,12 +341,12 @@ impl Index {
                 received,
             });
         }
-        if vectors.len() != ids.len() * d {
+        if rows.values() != ids.len() * d {
             return Err(Error::BatchLength {
                 ids: ids.len(),
                 dimensions: d,
                 expected: ids.len() * d,
-                received: vectors.len(),
+                received: rows.values(),
             });
         }
         let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
@@ -251,12 +372,8 @@ impl Index {
                 });
             }
         }
-        let mut stored = Vec::new();
-        try_grow(&mut stored, vectors.len(), true, "the batch's vectors")?;
-        stored.extend_from_slice(vectors);
-        for (position, row) in stored.chunks_exact_mut(d).enumerate() {
-            check_vector(row, position, self.params.metric)?;
-        }
+        let mut chunks = RowChunks::new(rows, &self.params)?;
+        while chunks.next_chunk()?.is_some() {}
         // New ids take free slots from the end of the free list, then new slots.
         let (mut free, mut next) = (self.free.len(), self.live.len() as u32);
         let mut new_ids = 0;
@@ -276,39 +393,18 @@ impl Index {
             })
             .collect();
         Ok(AddPlan {
-            vectors: stored,
             slots,
             reused: self.free.len() - free,
             refits: self.fit_due(self.len() + new_ids),
         })
     }
 
-    /// Phase two of an add: applies a plan from [`Index::plan_add`] made on this index as it
-    /// is now. When the plan refits and the originals live elsewhere, `originals` must give
-    /// the original of every live slot outside the batch; that is checked before anything
-    /// changes, so a missing original leaves the index as it was.
-    pub fn apply_add<'a, S: AsRef<str>>(
-        &mut self,
-        ids: &[S],
-        plan: &AddPlan,
-        metadata: Option<&[Option<String>]>,
-        originals: &'a dyn Fn(u32) -> Option<&'a [f32]>,
-    ) -> Result<()> {
-        let d = self.params.dimensions;
-        let batch: HashMap<u32, usize> = plan
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| (s, i))
-            .collect();
-        if plan.refits && self.store.is_none() {
-            if let Some(slot) = self
-                .live_slots()
-                .find(|s| !batch.contains_key(s) && originals(*s).is_none())
-            {
-                return Err(Error::MissingOriginal { slot });
-            }
-        }
+    /// Phase two of an add: makes every allocation the plan (made by [`Index::plan_add`] on
+    /// this index as it is now) needs, then takes its free slots and, if it refits, drops
+    /// the old codes. A failed allocation (`Error::OutOfMemory`) leaves the index as it was;
+    /// after success the add cannot fail: the caller passes every row to
+    /// [`Index::put_rows`], then refits if the plan says so.
+    pub fn begin_add<S: AsRef<str>>(&mut self, ids: &[S], plan: &AddPlan) -> Result<()> {
         // Reserve once for the slots this batch appends, so one large batch gets exact
         // capacities instead of up to 2× slack from doubling.
         let appended = plan
@@ -316,23 +412,38 @@ impl Index {
             .iter()
             .filter(|&&s| s as usize >= self.live.len())
             .count();
-        // Every allocation that can be large happens here, before anything changes, so a
-        // wasm memory that cannot grow fails the call cleanly (`Error::OutOfMemory`).
         let new_bytes = ids.iter().map(|id| id.as_ref().len()).sum();
         self.ids.try_reserve(plan.slots.len(), new_bytes)?;
         try_grow(&mut self.live, appended, false, "the slot table")?;
         if let Some(store) = &mut self.store {
             store.try_reserve(appended)?;
         }
-        if let Some(codes) = &mut self.codes {
-            codes.try_reserve(appended)?;
-        }
         if plan.refits {
             ensure_headroom("refitting the quantizer", self.refit_bytes(appended))?;
+        } else if let Some(codes) = &mut self.codes {
+            codes.try_reserve(appended)?;
         }
         self.free.truncate(self.free.len() - plan.reused);
-        for (i, (id, &slot)) in ids.iter().zip(&plan.slots).enumerate() {
-            let id = id.as_ref();
+        if plan.refits {
+            // The refit re-encodes every slot: the old codes' room goes to the new ones.
+            self.codes = None;
+        }
+        Ok(())
+    }
+
+    /// Stores rows `first..` of the batch (`vectors`, checked and normalised, as
+    /// [`RowChunks`] gives them) in their planned slots, after [`Index::begin_add`].
+    pub fn put_rows<S: AsRef<str>>(
+        &mut self,
+        ids: &[S],
+        plan: &AddPlan,
+        first: usize,
+        vectors: &[f32],
+        metadata: Option<&[Option<String>]>,
+    ) {
+        let d = self.params.dimensions;
+        for (i, vector) in (first..).zip(vectors.chunks_exact(d)) {
+            let (id, slot) = (ids[i].as_ref(), plan.slots[i]);
             if self.ids.slot(id).is_none() {
                 self.ids.insert(id, slot);
                 if slot as usize == self.live.len() {
@@ -341,77 +452,88 @@ impl Index {
                     self.live[slot as usize] = true;
                 }
             }
-            let vector = &plan.vectors[i * d..(i + 1) * d];
             if let Some(store) = &mut self.store {
                 store.put(slot, vector, metadata.and_then(|m| m[i].as_deref()));
             }
-            // A refit re-encodes every slot below, so encoding now would be wasted.
-            if let (Some(codes), false) = (&mut self.codes, plan.refits) {
+            // Dropped by `begin_add` when the add refits: encoding now would be wasted.
+            if let Some(codes) = &mut self.codes {
                 codes.set(slot, vector);
             }
         }
-        if plan.refits {
-            let row = |slot: u32| -> Option<&[f32]> {
-                match &self.store {
-                    Some(store) => store.vector(slot),
-                    None => match batch.get(&slot) {
-                        Some(&i) => Some(&plan.vectors[i * d..(i + 1) * d]),
-                        None => originals(slot),
-                    },
-                }
-            };
-            self.codes = self.fit_codes(&row)?;
-            self.fitted_on = self.len();
-        }
-        Ok(())
     }
 
     /// An upper bound on what a refit allocates with `appended` more slots: the training
-    /// sample, k-means' centroids and assignments, and new codes of at most `dimensions + 8`
-    /// bytes a slot (int8 with its l2 norm is the largest).
+    /// sample, k-means' centroids and assignments, and the new codes.
     fn refit_bytes(&self, appended: usize) -> usize {
-        let d = self.params.dimensions;
-        let sample = FIT_SAMPLE.min(self.len() + appended);
-        sample * (d * 4 + 8) + 256 * d * 4 + (self.live.len() + appended) * (d + 8)
+        let (d, quantization) = (self.params.dimensions, &self.params.quantization);
+        let sample = fit_sample(quantization).min(self.len() + appended);
+        let codes = (self.live.len() + appended) * code_bytes(quantization, d);
+        sample * (d * 4 + 8) + 256 * d * 4 + codes
     }
 
     /// True if an index holding `n` live vectors should (re)fit its quantizer.
     fn fit_due(&self, n: usize) -> bool {
         match self.codes {
             None => n >= fit_threshold(&self.params.quantization),
-            Some(_) => self.fitted_on < FIT_SAMPLE && n >= 2 * self.fitted_on,
+            Some(_) => {
+                self.fitted_on < fit_sample(&self.params.quantization) && n >= 2 * self.fitted_on
+            }
         }
     }
 
-    /// Fits the quantizer on a sample of the live vectors and encodes every slot (free
-    /// slots as zeros). `originals` gives each live slot's original.
-    fn fit_codes<'a>(
-        &self,
-        originals: &'a dyn Fn(u32) -> Option<&'a [f32]>,
-    ) -> Result<Option<Codes>> {
-        let d = self.params.dimensions;
-        let zeros = vec![0.0f32; d];
-        let vector = |slot: u32| {
-            if self.live[slot as usize] {
-                originals(slot).expect("apply_add checked every live original")
-            } else {
-                &zeros
-            }
-        };
+    /// The live slots a refit trains on, in the order [`Index::start_refit`] wants their
+    /// originals: a seeded sample of at most [`fit_sample`] of them.
+    pub fn fit_sample_slots(&self) -> Vec<u32> {
         let live: Vec<u32> = self.live_slots().collect();
         let mut rng = Rng::from_seed(live.len() as u64);
-        let mut sample = Vec::with_capacity(FIT_SAMPLE.min(live.len()) * d);
-        for i in rng.sample_indices(live.len(), FIT_SAMPLE) {
-            sample.extend_from_slice(vector(live[i]));
-        }
-        let Some(mut codes) = Codes::fit(&self.params, &sample) else {
+        let count = fit_sample(&self.params.quantization);
+        rng.sample_indices(live.len(), count)
+            .into_iter()
+            .map(|i| live[i])
+            .collect()
+    }
+
+    /// Fits the quantizer on `sample` (the originals of [`Index::fit_sample_slots`], in that
+    /// order, `[n][dimensions]`); `None` for an index without quantization.
+    pub fn start_refit(&self, sample: &[f32]) -> Result<Option<Refit>> {
+        let Some(mut codes) = Codes::fit(&self.params, sample) else {
             return Ok(None);
         };
         codes.try_reserve(self.live.len())?;
-        for slot in 0..self.live.len() as u32 {
-            codes.set(slot, vector(slot));
+        Ok(Some(Refit {
+            codes,
+            next: 0,
+            zeros: vec![0.0; self.params.dimensions],
+        }))
+    }
+
+    /// Installs the codes of a refit whose every live slot was encoded.
+    pub fn finish_refit(&mut self, refit: Option<Refit>) {
+        self.codes = refit.map(|mut refit| {
+            refit.fill_free_until(self.live.len() as u32);
+            refit.codes
+        });
+        self.fitted_on = self.len();
+    }
+
+    /// Refits from the originals in memory.
+    fn refit_from_store(&mut self) -> Result<()> {
+        let store = self.store.as_ref().ok_or(Error::OriginalsElsewhere)?;
+        let original = |slot| store.vector(slot).expect("live slots keep their originals");
+        let slots = self.fit_sample_slots();
+        let mut sample = Vec::with_capacity(slots.len() * self.params.dimensions);
+        for slot in slots {
+            sample.extend_from_slice(original(slot));
         }
-        Ok(Some(codes))
+        let mut refit = self.start_refit(&sample)?;
+        drop(sample);
+        if let Some(refit) = &mut refit {
+            for slot in self.live_slots() {
+                refit.encode(slot, original(slot));
+            }
+        }
+        self.finish_refit(refit);
+        Ok(())
     }
 
     /// True if `slot` holds a vector.

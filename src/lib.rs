@@ -32,5 +32,7 @@ pub mod store;
 pub mod wasm;
 
 pub use error::{Error, Result};
-pub use index::{AddPlan, Hit, Index, MemoryUsage, SearchOptions, SearchPlan};
+pub use index::{
+    AddPlan, Hit, Index, MemoryUsage, Refit, RowChunks, Rows, SearchOptions, SearchPlan,
+};
 pub use params::{BinaryQuery, IndexParams, Metric, Quantization};

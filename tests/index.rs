@@ -8,7 +8,9 @@ pub mod common;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::TestRng;
-use quiver::{BinaryQuery, Error, Index, IndexParams, Metric, Quantization, SearchOptions};
+use quiver::{
+    BinaryQuery, Error, Index, IndexParams, Metric, Quantization, RowChunks, Rows, SearchOptions,
+};
 
 const ALL_QUANTIZATIONS: [Quantization; 6] = [
     Quantization::None,
@@ -357,6 +359,14 @@ fn bad_input_is_rejected_with_a_clear_error_and_changes_nothing() {
             )
             .is_err()
     );
+    // A bad row in a later chunk than the first (an add reads 1,024 rows at a time) is found
+    // before the first chunk is stored.
+    let mut many = rng.clustered(2_500, d);
+    many[2_100 * d + 2] = f32::NAN;
+    assert_error(
+        index.add(&ids(1_000..3_500), &many, None),
+        "vector 2100 has a non-finite value",
+    );
     let search_errors = [
         (
             index.search(&v[..3], &SearchOptions::default()).map(|_| ()),
@@ -598,20 +608,35 @@ fn damaged_bytes_are_rejected_never_misread() {
     }
 }
 
-/// Originals kept outside the index, as IndexedDB will keep them: slot → vector.
+/// Originals kept outside the index, as IndexedDB will keep them: slot → vector. Drives
+/// adds the way `Durable` does: plan, begin, rows chunk by chunk, then a refit from the
+/// originals it keeps.
 struct ExternalOriginals(std::collections::HashMap<u32, Vec<f32>>);
 
 impl ExternalOriginals {
     fn add(&mut self, index: &mut Index, ids: &[String], vectors: &[f32]) {
-        let plan = index.plan_add(ids, vectors, None).unwrap();
-        let (slots, stored) = (plan.slots.clone(), plan.vectors.clone());
-        let map = &self.0;
-        index
-            .apply_add(ids, &plan, None, &|slot| map.get(&slot).map(Vec::as_slice))
-            .unwrap();
+        let rows: &dyn Rows = &vectors;
+        let plan = index.plan_add(ids, rows, None).unwrap();
+        let mut chunks = RowChunks::new(rows, index.params()).unwrap();
+        index.begin_add(ids, &plan).unwrap();
         let d = index.params().dimensions;
-        for (i, slot) in slots.into_iter().enumerate() {
-            self.0.insert(slot, stored[i * d..(i + 1) * d].to_vec());
+        while let Some((first, chunk)) = chunks.next_chunk().unwrap() {
+            index.put_rows(ids, &plan, first, chunk, None);
+            for (i, row) in (first..).zip(chunk.chunks_exact(d)) {
+                self.0.insert(plan.slots[i], row.to_vec());
+            }
+        }
+        if plan.refits {
+            let sample: Vec<f32> = (index.fit_sample_slots().iter())
+                .flat_map(|s| self.0[s].iter().copied())
+                .collect();
+            let mut refit = index.start_refit(&sample).unwrap();
+            if let Some(refit) = &mut refit {
+                for slot in index.live_slots() {
+                    refit.encode(slot, &self.0[&slot]);
+                }
+            }
+            index.finish_refit(refit);
         }
     }
 
@@ -695,27 +720,17 @@ fn an_index_with_originals_elsewhere_answers_exactly_like_one_in_memory() {
 }
 
 #[test]
-fn a_refit_without_every_original_fails_and_changes_nothing() {
+fn add_on_an_index_with_originals_elsewhere_is_an_error_that_changes_nothing() {
     let d = 8;
     let data = TestRng::new(41).clustered(300, d);
     let params = IndexParams::new(d, Metric::Cosine, Quantization::INT8_DEFAULT).unwrap();
     let mut index = Index::new_external(params);
-    let first = ids(0..200);
-    let plan = index.plan_add(&first, &data[..200 * d], None).unwrap();
-    assert!(
-        !plan.refits,
-        "200 vectors stay below the int8 fit threshold (256)"
-    );
-    index.apply_add(&first, &plan, None, &|_| None).unwrap();
+    let mut originals = ExternalOriginals(Default::default());
+    originals.add(&mut index, &ids(0..200), &data[..200 * d]);
     let before = index.to_bytes();
-    let more = ids(200..300);
-    let plan = index
-        .plan_add(&more, &data[200 * d..300 * d], None)
-        .unwrap();
-    assert!(plan.refits);
     assert_error(
-        index.apply_add(&more, &plan, None, &|_| None),
-        "slot 0 is missing",
+        index.add(&ids(200..300), &data[200 * d..], None),
+        "outside wasm memory",
     );
     assert_eq!(index.to_bytes(), before);
 }

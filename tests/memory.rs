@@ -20,6 +20,17 @@ use common::TestRng;
 struct Counting;
 
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// The most `LIVE_BYTES` has been since a test last reset it (`reset_peak`).
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+fn count_alloc(bytes: usize) {
+    let live = LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes;
+    PEAK_BYTES.fetch_max(live, Ordering::Relaxed);
+}
+
+fn reset_peak() {
+    PEAK_BYTES.store(LIVE_BYTES.load(Ordering::Relaxed), Ordering::Relaxed);
+}
 
 // SAFETY: every call is forwarded to `System` unchanged; the counter is only bookkeeping.
 unsafe impl GlobalAlloc for Counting {
@@ -27,7 +38,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: the caller's contract for `alloc` is passed on as is.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+            count_alloc(layout.size());
         }
         p
     }
@@ -41,7 +52,7 @@ unsafe impl GlobalAlloc for Counting {
         let q = unsafe { System.realloc(p, layout, size) };
         if !q.is_null() {
             LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-            LIVE_BYTES.fetch_add(size, Ordering::Relaxed);
+            count_alloc(size);
         }
         q
     }
@@ -97,6 +108,41 @@ fn adds_and_deletes_in_a_loop_do_not_grow_memory() {
     assert!(index.memory_bytes() <= bytes, "memory_bytes grew");
     assert_eq!(wasm_memory(), memory, "wasm memory grew");
     assert_accounted(&index, baseline);
+}
+
+/// What an add allocated at its peak beyond what the index holds after it.
+fn add_overhead(index: &mut Index, ids: &[String], vectors: &[f32]) -> usize {
+    reset_peak();
+    index.add(ids, vectors, None).unwrap();
+    PEAK_BYTES.load(Ordering::Relaxed) - LIVE_BYTES.load(Ordering::Relaxed)
+}
+
+#[wasm_bindgen_test]
+fn an_add_holds_one_chunk_of_its_batch_and_a_refit_its_sample_not_the_batch() {
+    let d = 384;
+    let n = 8_000;
+    let data = TestRng::new(7).clustered(n, d);
+    let chunk = quiver::index::ADD_CHUNK_ROWS * d * 4;
+    // Small parts: the plan's duplicate check and slots, k-means-free binary fitting.
+    let slack = 64 * n + (256 << 10);
+    let params = IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap();
+    let mut index = Index::new(params);
+    // The first add fits the quantizer on a sample of 4,096 of its 8,000 rows (12 MB).
+    let sample = quiver::quant::fit_sample(&params.quantization) * d * 4;
+    let refitting = add_overhead(&mut index, &ids("a", 0..n), &data);
+    assert!(index.is_quantized());
+    assert!(
+        refitting <= chunk + sample + slack,
+        "a refitting add of {} MB allocated {refitting} B beyond the index",
+        (n * d * 4) >> 20
+    );
+    // The next add does not refit (the last fit used the whole sample): one chunk.
+    let plain = add_overhead(&mut index, &ids("b", 0..n), &data);
+    assert!(
+        plain <= chunk + slack,
+        "an add of {} MB allocated {plain} B beyond the index",
+        (n * d * 4) >> 20
+    );
 }
 
 #[wasm_bindgen_test]

@@ -41,6 +41,32 @@ pub fn fit_threshold(quantization: &Quantization) -> usize {
     }
 }
 
+/// Most vectors a quantizer is fitted on; refits stop once a fit has used this many. The
+/// sample is held as floats while fitting (6 MB for binary, 25 MB otherwise, at 384
+/// dimensions), so it is as small as the fit allows: binary codes only estimate
+/// per-dimension means and one mean factor, which 4,096 vectors pin down to about 1.5% of a
+/// component's spread; int8's quantile bounds and PQ's k-means (64 vectors a centroid)
+/// want more.
+pub fn fit_sample(quantization: &Quantization) -> usize {
+    match quantization {
+        Quantization::Binary { .. } => 4096,
+        _ => 16_384,
+    }
+}
+
+/// An upper bound on the bytes a slot's code takes with its per-slot terms (norms,
+/// correction factors: at most 8 bytes), to check that a refit's new codes will fit.
+pub fn code_bytes(quantization: &Quantization, dimensions: usize) -> usize {
+    8 + match quantization {
+        Quantization::None => 0,
+        Quantization::Binary { .. } => dimensions.div_ceil(8),
+        Quantization::Int8 { .. } => dimensions,
+        Quantization::Pq {
+            subspaces, bits, ..
+        } => (subspaces * usize::from(*bits)).div_ceil(8),
+    }
+}
+
 /// Per-dimension mean of `[n][dimensions]` rows.
 pub fn mean(rows: &[f32], dimensions: usize) -> Vec<f32> {
     let mut sum = vec![0.0f64; dimensions];

@@ -4,7 +4,7 @@ use js_sys::{Array, Float32Array, JSON, Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::index::Hit;
+use crate::index::{Hit, Rows};
 
 /// An array of strings.
 pub fn strings(value: &JsValue, name: &str) -> Result<Vec<String>, JsError> {
@@ -37,17 +37,36 @@ pub fn string(value: &JsValue, name: &str) -> Result<String, JsError> {
     Ok(String::from(text))
 }
 
-/// A flat `Float32Array` (n × dimensions) or an array of `Float32Array`s of `dimensions` each.
-pub fn vectors(value: &JsValue, dimensions: usize) -> Result<Vec<f32>, JsError> {
+/// The vectors of an add as one flat `Float32Array` (n × dimensions), which the index reads
+/// a chunk at a time: the batch is never copied into wasm memory whole.
+pub struct JsRows(Float32Array);
+
+impl Rows for JsRows {
+    fn values(&self) -> usize {
+        self.0.length() as usize
+    }
+
+    fn read(&self, start: usize, out: &mut [f32]) {
+        let end = start + out.len();
+        self.0.subarray(start as u32, end as u32).copy_to(out);
+    }
+}
+
+/// A flat `Float32Array` (n × dimensions) or an array of `Float32Array`s of `dimensions`
+/// each, as rows. An array of rows is checked and copied into one flat array, in JS; a flat
+/// one is used as it is, or with `snapshot` copied (in JS), so that an add that runs later
+/// (after the calls queued before it) stores what the array held when it was called.
+pub fn rows(value: &JsValue, dimensions: usize, snapshot: bool) -> Result<JsRows, JsError> {
     if let Some(flat) = value.dyn_ref::<Float32Array>() {
-        let mut out = floats(flat.length() as usize)?;
-        out.resize(flat.length() as usize, 0.0);
-        flat.copy_to(&mut out);
-        return Ok(out);
+        return Ok(JsRows(if snapshot {
+            flat.slice(0, flat.length())
+        } else {
+            flat.clone()
+        }));
     }
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
-        let mut out = floats(array.length() as usize * dimensions)?;
+        let flat = Float32Array::new_with_length(array.length() * dimensions as u32);
         for (i, item) in array.iter().enumerate() {
             let row = item
                 .dyn_ref::<Float32Array>()
@@ -58,26 +77,13 @@ pub fn vectors(value: &JsValue, dimensions: usize) -> Result<Vec<f32>, JsError> 
                     row.length()
                 )));
             }
-            out.extend(row.to_vec());
+            flat.set(row, (i * dimensions) as u32);
         }
-        return Ok(out);
+        return Ok(JsRows(flat));
     }
     Err(JsError::new(
         "vectors must be a Float32Array (n × dimensions, flat) or an array of Float32Array",
     ))
-}
-
-/// An empty vector with room for `n` floats, or a clear error if wasm memory cannot grow
-/// that far (a plain allocation would abort the module).
-fn floats(n: usize) -> Result<Vec<f32>, JsError> {
-    let mut out = Vec::new();
-    out.try_reserve_exact(n).map_err(|_| {
-        JsError::from(crate::Error::OutOfMemory {
-            what: "copying the vectors into wasm memory",
-            bytes: n * 4,
-        })
-    })?;
-    Ok(out)
 }
 
 /// A query vector.

@@ -2,10 +2,11 @@
 //! pages on open; originals and metadata only in IndexedDB, read back per query.
 //!
 //! Every call runs after the previous one finished ([`Queue`]) and in one IndexedDB
-//! transaction. A mutating call works on a clone of the in-memory index, writes everything
-//! it changed, and only once the transaction has committed replaces the in-memory index
-//! with the clone. So a failed write (a full quota, a closed page) leaves both the stored
-//! and the in-memory index as they were.
+//! transaction. A mutating call changes the in-memory index in place as it writes (no copy
+//! of it, and only a chunk of originals at a time, so wasm memory stays near what the codes
+//! and ids need). If the write fails (a full quota, a closed page), the transaction commits
+//! nothing and the in-memory index is read back from what is stored
+//! ([`Durable::restore_on_error`]): both are as they were.
 //!
 //! Other tabs and workers may write the same index: each call's transaction first catches
 //! up with the stored generation ([`Durable::catch_up`], see [`crate::store::idb`]).
@@ -15,8 +16,8 @@ use std::cell::{Cell, RefCell};
 use hashbrown::{HashMap, HashSet};
 
 use super::queue::Queue;
-use crate::error::{Error, Result};
-use crate::index::{Index, SearchOptions, SearchPlan, ensure_headroom};
+use crate::error::{Error, Result, try_grow};
+use crate::index::{AddPlan, Index, RowChunks, Rows, SearchOptions, SearchPlan};
 use crate::params::IndexParams;
 use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
@@ -24,9 +25,13 @@ use crate::search::topk::{Candidate, best_first};
 use crate::store::block::{BLOCK_SLOTS, Block, Entry, block_of};
 use crate::store::idb::{IdbStore, StoredIndex, Tx};
 
-/// Blocks read per `getAll` by an exact search (4,096 originals, 6 MB at 384 dimensions), so
-/// an exact scan never holds all originals in wasm memory at once.
-const EXACT_CHUNK_BLOCKS: u32 = (PAGE_SLOTS / BLOCK_SLOTS) as u32;
+/// Blocks read per `getAll` by an exact search or a refit (4,096 originals, 6 MB at 384
+/// dimensions), so neither ever holds all originals in wasm memory at once.
+const ORIGINALS_CHUNK_BLOCKS: u32 = (PAGE_SLOTS / BLOCK_SLOTS) as u32;
+
+/// The generation of an in-memory index that must be read again from IndexedDB before use
+/// (a write failed after changing it).
+const STALE: u64 = u64::MAX;
 
 /// One hit of a search, owning what it carries (the metadata came from IndexedDB).
 pub struct FoundHit {
@@ -44,8 +49,11 @@ pub struct Durable {
     store: IdbStore,
     /// The committed state: what IndexedDB holds, less the originals.
     index: RefCell<Index>,
-    /// The stored generation `index` was built from.
+    /// The stored generation `index` was built from ([`STALE`]: none).
     generation: Cell<u64>,
+    /// Live vectors of the committed index: what `size` says while a write is under way
+    /// (a write changes `index` in place, chunk by chunk, before it commits).
+    len: Cell<usize>,
     /// Orders the calls.
     pub queue: Queue,
     /// Milliseconds of the last search's phases: scan, IndexedDB reads, rescoring.
@@ -67,6 +75,7 @@ impl Durable {
         match load(&store, name, params).await {
             Ok((index, generation)) => Ok(Durable {
                 store,
+                len: Cell::new(index.len()),
                 index: RefCell::new(index),
                 generation: Cell::new(generation),
                 queue: Queue::new(),
@@ -87,6 +96,11 @@ impl Durable {
     /// Runs `f` on the committed index.
     pub fn with_index<R>(&self, f: impl FnOnce(&Index) -> R) -> R {
         f(&self.index.borrow())
+    }
+
+    /// Live vectors of the committed index.
+    pub fn len(&self) -> usize {
+        self.len.get()
     }
 
     /// Closes the database connection.
@@ -113,81 +127,157 @@ impl Durable {
                     .into(),
             ));
         }
+        self.len.set(index.len());
         *self.index.borrow_mut() = index;
         self.generation.set(stored.generation);
         Ok(())
     }
 
-    /// Commits `tx` with the next generation and makes `next` the committed index.
-    async fn commit(&self, tx: Tx, next: Index) -> Result<()> {
+    /// Commits `tx` with the next generation, making what the call changed in memory the
+    /// committed index.
+    async fn commit(&self, tx: Tx) -> Result<()> {
         let generation = self.generation.get() + 1;
         tx.put_generation(generation)?;
         tx.commit().await?;
-        *self.index.borrow_mut() = next;
         self.generation.set(generation);
+        self.len.set(self.index.borrow().len());
         Ok(())
     }
 
-    /// Upserts a batch (see [`Index::add`]) in one transaction.
+    /// Passes on the outcome of a write that changed the in-memory index in place. If it
+    /// failed, the transaction committed nothing, so the changed index is dropped (first, so
+    /// that two are never held) and the committed one read back: both are as they were.
+    async fn restore_on_error<R>(&self, outcome: Result<R>) -> Result<R> {
+        if outcome.is_err() {
+            let params = *self.index.borrow().params();
+            *self.index.borrow_mut() = Index::new_external(params);
+            self.generation.set(STALE);
+            // Should this read fail too, the next call's catch-up tries again.
+            if let Ok(tx) = self.store.read() {
+                let _ = self.catch_up(&tx).await;
+            }
+        }
+        outcome
+    }
+
+    /// Upserts a batch (see [`Index::add`]) in one transaction. The rows are read, stored in
+    /// the transaction and encoded a chunk at a time, so the call never holds the batch's
+    /// originals in wasm memory at once; a refit reads the stored originals back in chunks.
     pub async fn add(
         &self,
         ids: &[String],
-        vectors: &[f32],
+        rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
     ) -> Result<()> {
         let tx = self.store.write()?;
         self.catch_up(&tx).await?;
-        let (plan, mut next) = {
+        let (plan, mut chunks) = {
             let index = self.index.borrow();
-            let plan = index.plan_add(ids, vectors, metadata.map(<[_]>::len))?;
-            ensure_headroom("copying the index for the write", index.memory_bytes())?;
-            (plan, index.clone())
+            let plan = index.plan_add(ids, rows, metadata.map(<[_]>::len))?;
+            (plan, RowChunks::new(rows, index.params())?)
         };
-        let d = next.params().dimensions;
-        let originals = if plan.refits {
-            live_originals(&tx, &next).await?
-        } else {
-            HashMap::new()
-        };
-        let old_slots = next.slot_count();
-        next.apply_add(ids, &plan, metadata, &|s| {
-            originals.get(&s).map(Vec::as_slice)
-        })?;
+        // Fails (out of memory) before it changes anything.
+        self.index.borrow_mut().begin_add(ids, &plan)?;
+        let written = self.write_add(tx, ids, &plan, &mut chunks, metadata).await;
+        self.restore_on_error(written).await
+    }
 
-        let entries = plan.slots.iter().enumerate().map(|(i, &slot)| {
-            let entry = Entry {
-                vector: plan.vectors[i * d..(i + 1) * d].to_vec(),
-                metadata: metadata.and_then(|m| m[i].clone()),
-            };
-            (slot, Some(entry))
-        });
-        write_entries(&tx, &next, entries.collect()).await?;
+    /// Stores the rows of a begun add in `tx`, chunk by chunk, then its codes; commits.
+    async fn write_add(
+        &self,
+        tx: Tx,
+        ids: &[String],
+        plan: &AddPlan,
+        chunks: &mut RowChunks<'_>,
+        metadata: Option<&[Option<String>]>,
+    ) -> Result<()> {
+        let (d, old_slots) = (self.dimensions(), self.index.borrow().slot_count());
+        while let Some((first, vectors)) = chunks.next_chunk()? {
+            self.index
+                .borrow_mut()
+                .put_rows(ids, plan, first, vectors, metadata);
+            let entries = (first..).zip(vectors.chunks_exact(d)).map(|(i, vector)| {
+                let entry = Entry {
+                    vector: vector.to_vec(),
+                    metadata: metadata.and_then(|m| m[i].clone()),
+                };
+                (plan.slots[i], Some(entry))
+            });
+            self.write_entries(&tx, entries.collect()).await?;
+        }
         if plan.refits {
-            // Every code changed.
-            write_pages(&tx, &next, 0..next.pages())?;
-        } else {
-            write_pages(&tx, &next, pages_of(&plan.slots))?;
+            self.refit(&tx).await?;
         }
-        if plan.refits || next.slot_count() != old_slots {
-            tx.put_header(&next.header_bytes())?;
+        {
+            let index = self.index.borrow();
+            if plan.refits {
+                // Every code changed.
+                write_pages(&tx, &index, 0..index.pages())?;
+            } else {
+                write_pages(&tx, &index, pages_of(&plan.slots))?;
+            }
+            if plan.refits || index.slot_count() != old_slots {
+                tx.put_header(&index.header_bytes())?;
+            }
         }
-        self.commit(tx, next).await
+        self.commit(tx).await
+    }
+
+    /// Refits the quantizer on the originals stored in `tx` (the call's own rows included: a
+    /// transaction reads its writes), reading them in chunks twice: once for the fit's
+    /// sample, once to encode every live slot.
+    async fn refit(&self, tx: &Tx) -> Result<()> {
+        let d = self.dimensions();
+        let sample_slots = self.index.borrow().fit_sample_slots();
+        let position: HashMap<u32, usize> = (sample_slots.iter().enumerate())
+            .map(|(p, &slot)| (slot, p))
+            .collect();
+        let mut sample = Vec::new();
+        try_grow(
+            &mut sample,
+            sample_slots.len() * d,
+            true,
+            "the fit's sample",
+        )?;
+        sample.resize(sample_slots.len() * d, 0.0);
+        self.for_each_chunk_of_originals(tx, |live, blocks| {
+            for slot in live {
+                if let Some(&p) = position.get(slot) {
+                    sample[p * d..(p + 1) * d].copy_from_slice(original(blocks, *slot));
+                }
+            }
+        })
+        .await?;
+        let mut refit = self.index.borrow().start_refit(&sample)?;
+        drop(sample);
+        if let Some(refit) = &mut refit {
+            self.for_each_chunk_of_originals(tx, |live, blocks| {
+                for &slot in live {
+                    refit.encode(slot, original(blocks, slot));
+                }
+            })
+            .await?;
+        }
+        self.index.borrow_mut().finish_refit(refit);
+        Ok(())
     }
 
     /// Deletes ids in one transaction; returns how many were present.
     pub async fn delete(&self, ids: &[String]) -> Result<usize> {
         let tx = self.store.write()?;
         self.catch_up(&tx).await?;
-        let bytes = self.index.borrow().memory_bytes();
-        ensure_headroom("copying the index for the write", bytes)?;
-        let mut next = self.index.borrow().clone();
-        let removed = next.delete(ids);
+        let removed = self.index.borrow_mut().delete(ids);
         if removed.is_empty() {
             return Ok(0);
         }
-        write_entries(&tx, &next, removed.iter().map(|&s| (s, None)).collect()).await?;
-        write_pages(&tx, &next, pages_of(&removed))?;
-        self.commit(tx, next).await?;
+        let written = async {
+            self.write_entries(&tx, removed.iter().map(|&s| (s, None)).collect())
+                .await?;
+            write_pages(&tx, &self.index.borrow(), pages_of(&removed))?;
+            self.commit(tx).await
+        };
+        let written = written.await;
+        self.restore_on_error(written).await?;
         Ok(removed.len())
     }
 
@@ -247,33 +337,76 @@ impl Durable {
 
     /// Exact search over every original, a chunk of blocks at a time.
     async fn exact(&self, tx: &Tx, query: &[f32], k: usize) -> Result<Vec<Candidate>> {
-        let (metric, slots) = {
-            let index = self.index.borrow();
-            (index.params().metric, index.slot_count() as u32)
-        };
-        let d = self.dimensions();
+        let metric = self.index.borrow().params().metric;
         let mut best = Vec::new();
-        for first in (0..slots.div_ceil(BLOCK_SLOTS as u32)).step_by(EXACT_CHUNK_BLOCKS as usize) {
-            let end = first + EXACT_CHUNK_BLOCKS;
-            let chunk = tx.read_block_range(first, end, d).await?;
-            let chunk: HashMap<u32, Block> = chunk.into_iter().map(|b| (b.number, b)).collect();
-            let index = self.index.borrow();
-            let live: Vec<u32> = (first * BLOCK_SLOTS as u32..end * BLOCK_SLOTS as u32)
-                .filter(|&s| index.is_live(s))
-                .collect();
-            check_present(&chunk, &live)?;
+        self.for_each_chunk_of_originals(tx, |live, blocks| {
+            let original = |slot| original(blocks, slot);
             best.extend(exact_scan(
                 query,
-                live.into_iter(),
+                live.iter().copied(),
                 metric,
-                &|slot| original(&chunk, slot),
+                &original,
                 k,
             ));
-        }
+        })
+        .await?;
         // `best_first` is a total order (ties broken by slot): unstable equals stable.
         best.sort_unstable_by(best_first);
         best.truncate(k);
         Ok(best)
+    }
+
+    /// Calls `f` with each chunk of the live slots (ascending) and the blocks holding their
+    /// originals, each checked present, read [`ORIGINALS_CHUNK_BLOCKS`] blocks at a time in
+    /// `tx`: no more than a chunk of originals is ever in wasm memory.
+    async fn for_each_chunk_of_originals(
+        &self,
+        tx: &Tx,
+        mut f: impl FnMut(&[u32], &HashMap<u32, Block>),
+    ) -> Result<()> {
+        let (slots, d) = (self.index.borrow().slot_count() as u32, self.dimensions());
+        let blocks = slots.div_ceil(BLOCK_SLOTS as u32);
+        for first in (0..blocks).step_by(ORIGINALS_CHUNK_BLOCKS as usize) {
+            let end = first + ORIGINALS_CHUNK_BLOCKS;
+            let chunk = tx.read_block_range(first, end, d).await?;
+            let chunk: HashMap<u32, Block> = chunk.into_iter().map(|b| (b.number, b)).collect();
+            let live: Vec<u32> = {
+                let index = self.index.borrow();
+                let range = first * BLOCK_SLOTS as u32..(end * BLOCK_SLOTS as u32).min(slots);
+                range.filter(|&s| index.is_live(s)).collect()
+            };
+            check_present(&chunk, &live)?;
+            f(&live, &chunk);
+        }
+        Ok(())
+    }
+
+    /// Writes the originals of `updates` (`None` clears a slot) into their blocks. A block
+    /// that also holds a live vector outside `updates` is read first, inside `tx` (so it may
+    /// be one this call wrote already), and merged; a block left empty is deleted.
+    async fn write_entries(&self, tx: &Tx, updates: Vec<(u32, Option<Entry>)>) -> Result<()> {
+        let d = self.dimensions();
+        let merge: Vec<u32> = {
+            let index = self.index.borrow();
+            let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
+            blocks_of(updated.iter().copied())
+                .into_iter()
+                .filter(|&b| block_slots(b).any(|s| index.is_live(s) && !updated.contains(&s)))
+                .collect()
+        };
+        let mut blocks = tx.read_blocks(&merge, d).await?;
+        if let Some(missing) = merge.iter().find(|&b| !blocks.contains_key(b)) {
+            return Err(Error::Corrupt(format!(
+                "the originals of block {missing} are missing from the database"
+            )));
+        }
+        for (slot, entry) in updates {
+            blocks
+                .entry(block_of(slot))
+                .or_insert_with(|| Block::empty(block_of(slot)))
+                .set(slot, entry);
+        }
+        blocks.values().try_for_each(|block| tx.put_block(block, d))
     }
 
     /// The stored vector and metadata of `id`.
@@ -290,48 +423,6 @@ impl Durable {
     fn dimensions(&self) -> usize {
         self.index.borrow().params().dimensions
     }
-}
-
-/// The original of every live slot of `index` (a refit re-encodes them all), read in `tx`.
-async fn live_originals(tx: &Tx, index: &Index) -> Result<HashMap<u32, Vec<f32>>> {
-    let end = (index.slot_count() as u32).div_ceil(BLOCK_SLOTS as u32);
-    let blocks = tx
-        .read_block_range(0, end, index.params().dimensions)
-        .await?;
-    let mut out = HashMap::with_capacity(index.len());
-    for block in blocks {
-        for slot in block_slots(block.number).filter(|&s| index.is_live(s)) {
-            if let Some(e) = block.entry(slot) {
-                out.insert(slot, e.vector.clone());
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Writes the originals of `updates` (`None` clears a slot) into their blocks. A block that
-/// also holds a live vector outside `updates` (in `after`, the index as the call leaves it)
-/// is read first, inside `tx`, and merged; a block left empty is deleted.
-async fn write_entries(tx: &Tx, after: &Index, updates: Vec<(u32, Option<Entry>)>) -> Result<()> {
-    let d = after.params().dimensions;
-    let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
-    let merge: Vec<u32> = blocks_of(updated.iter().copied())
-        .into_iter()
-        .filter(|&b| block_slots(b).any(|s| after.is_live(s) && !updated.contains(&s)))
-        .collect();
-    let mut blocks = tx.read_blocks(&merge, d).await?;
-    if let Some(missing) = merge.iter().find(|&b| !blocks.contains_key(b)) {
-        return Err(Error::Corrupt(format!(
-            "the originals of block {missing} are missing from the database"
-        )));
-    }
-    for (slot, entry) in updates {
-        blocks
-            .entry(block_of(slot))
-            .or_insert_with(|| Block::empty(block_of(slot)))
-            .set(slot, entry);
-    }
-    blocks.values().try_for_each(|block| tx.put_block(block, d))
 }
 
 /// Writes the code pages `pages` of `after`.

@@ -124,7 +124,8 @@ impl JsIndex {
         self.inner.as_ref().ok_or_else(closed)
     }
 
-    /// Runs `f` on the in-memory state (for a persistent index, the committed one).
+    /// Runs `f` on the in-memory state (for a persistent index, as a write under way has
+    /// changed it so far).
     fn with_index<R>(&self, f: impl FnOnce(&Index) -> R) -> Result<R, JsError> {
         Ok(match self.backend()? {
             Backend::Memory(index) => f(index),
@@ -188,7 +189,9 @@ impl JsIndex {
         let converted = (|| {
             let dimensions = self.with_index(|i| i.params().dimensions)?;
             let ids = convert::strings(&ids, "ids")?;
-            let vectors = convert::vectors(&vectors, dimensions)?;
+            // A persistent index's add may run after calls queued before it.
+            let snapshot = matches!(self.inner, Some(Backend::Durable(_)));
+            let vectors = convert::rows(&vectors, dimensions, snapshot)?;
             let metadata = convert::metadata(metadata.map(JsValue::from))?;
             Ok::<_, JsError>((ids, vectors, metadata))
         })();
@@ -199,7 +202,7 @@ impl JsIndex {
         match &mut self.inner {
             None => Promise::reject(&closed().into()),
             Some(Backend::Memory(index)) => settle(|| {
-                index.add(&ids, &vectors, metadata.as_deref())?;
+                index.add_rows(&ids, &vectors, metadata.as_deref())?;
                 Ok(JsValue::UNDEFINED)
             }),
             Some(Backend::Durable(durable)) => {
@@ -360,7 +363,10 @@ impl JsIndex {
     /// Number of vectors.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> Result<u32, JsError> {
-        self.with_index(|i| i.len() as u32)
+        match self.backend()? {
+            Backend::Durable(durable) => Ok(durable.len() as u32),
+            Backend::Memory(_) => self.with_index(|i| i.len() as u32),
+        }
     }
 
     /// Length of every vector.

@@ -179,6 +179,44 @@ async fn persistent_index_answers_like_the_in_memory_one_before_and_after_reopen
 }
 
 #[test]
+async fn adds_larger_than_a_chunk_are_written_and_refitted_chunk_by_chunk() {
+    // One call of 2,600 rows (an add reads 1,024 at a time): the refit that ends it reads
+    // back the originals the same transaction wrote. Then an upsert of 1,100 rows whose
+    // blocks are shared with rows outside it and across its chunks, and a reopen.
+    let mut rng = TestRng::new(9);
+    let data = rng.clustered(4000, D);
+    let queries = rng.clustered(4, D);
+    for quantization in &QUANTIZATIONS[..3] {
+        let options = format!(r#"{{"dimensions":{D},{quantization}}}"#);
+        let name = fresh_name("large-adds");
+        let mut memory = JsIndex::new(json(&options)).expect("valid options");
+        let mut durable = open(&name, Some(&options)).await.expect("creates");
+        for index in [&mut memory, &mut durable] {
+            add(index, 0..2600, &data).await.unwrap();
+            assert_eq!(index.size().unwrap(), 2600);
+            let vectors = Float32Array::from(&data[2900 * D..4000 * D]);
+            let upsert = index.add(ids(1500..2600), vectors.into(), None);
+            settle(upsert).await.unwrap();
+            add(index, 2600..2900, &data).await.unwrap();
+        }
+        let expected = answers(&memory, &queries).await;
+        assert_eq!(
+            answers(&durable, &queries).await,
+            expected,
+            "{quantization}"
+        );
+        settle(durable.close()).await.unwrap();
+        let reopened = open(&name, None).await.expect("reopens");
+        assert_eq!(reopened.size().unwrap(), 2900);
+        assert_eq!(
+            answers(&reopened, &queries).await,
+            expected,
+            "{quantization}"
+        );
+    }
+}
+
+#[test]
 async fn get_returns_the_stored_vector_and_metadata() {
     let data = TestRng::new(4).clustered(300, D);
     let mut index = open(&fresh_name("get"), Some(r#"{"dimensions":32}"#))
