@@ -481,16 +481,18 @@ impl Index {
         }
     }
 
-    /// The live slots a refit trains on, in the order [`Index::start_refit`] wants their
-    /// originals: a seeded sample of at most [`fit_sample`] of them.
+    /// The live slots a refit trains on, ascending (the order [`Index::start_refit`] wants
+    /// their originals in, which a caller reading them in slot order meets in one pass): a
+    /// seeded sample of at most [`fit_sample`] of them.
     pub fn fit_sample_slots(&self) -> Vec<u32> {
         let live: Vec<u32> = self.live_slots().collect();
         let mut rng = Rng::from_seed(live.len() as u64);
         let count = fit_sample(&self.params.quantization);
-        rng.sample_indices(live.len(), count)
-            .into_iter()
+        let mut sample: Vec<u32> = (rng.sample_indices(live.len(), count).into_iter())
             .map(|i| live[i])
-            .collect()
+            .collect();
+        sample.sort_unstable();
+        sample
     }
 
     /// Fits the quantizer on `sample` (the originals of [`Index::fit_sample_slots`], in that

@@ -174,14 +174,16 @@ fn every_quantization_finds_the_query_itself_and_rescoring_restores_exact_order(
             println!("{quantization:?} {metric:?}: recall@10 vs exact = {recall}");
             // 64-d codes of 5,000 clustered points: far coarser than 384-d embeddings (see
             // tests/recall.rs for the real figures). Measured: binary 0.885-0.95, Hamming
-            // 0.795-0.825, pq 0.87-0.96; the bounds catch a broken estimator (≈ 0.1).
+            // 0.795-0.825, pq 0.825-0.96 (4-bit PQ moves with k-means' seeding: the same
+            // points in another order gave 0.87 and 0.825); the bounds catch a broken
+            // estimator (≈ 0.1).
             let bound = match quantization {
                 Quantization::None | Quantization::Int8 { .. } => 0.99,
                 Quantization::Binary {
                     query: BinaryQuery::Hamming,
                     ..
                 } => 0.75,
-                _ => 0.85,
+                _ => 0.8,
             };
             assert!(
                 recall >= bound,

@@ -18,7 +18,7 @@ use hashbrown::{HashMap, HashSet};
 use super::queue::Queue;
 use crate::error::{Error, Result, try_grow};
 use crate::index::{AddPlan, Index, RowChunks, Rows, SearchOptions, SearchPlan};
-use crate::params::IndexParams;
+use crate::params::{BinaryQuery, IndexParams, Quantization};
 use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
 use crate::search::topk::{Candidate, best_first};
@@ -28,6 +28,9 @@ use crate::store::idb::{IdbStore, StoredIndex, Tx};
 /// Blocks read per `getAll` by an exact search or a refit (4,096 originals, 6 MB at 384
 /// dimensions), so neither ever holds all originals in wasm memory at once.
 const ORIGINALS_CHUNK_BLOCKS: u32 = (PAGE_SLOTS / BLOCK_SLOTS) as u32;
+
+/// What [`Durable::for_each_chunk_of_originals`] calls: live slots, and their blocks.
+type ChunkOfOriginals<'a> = dyn FnMut(&[u32], &HashMap<u32, Block>) + 'a;
 
 /// The generation of an in-memory index that must be read again from IndexedDB before use
 /// (a write failed after changing it).
@@ -145,17 +148,14 @@ impl Durable {
     }
 
     /// Passes on the outcome of a write that changed the in-memory index in place. If it
-    /// failed, the transaction committed nothing, so the changed index is dropped (first, so
-    /// that two are never held) and the committed one read back: both are as they were.
-    async fn restore_on_error<R>(&self, outcome: Result<R>) -> Result<R> {
+    /// failed, the transaction committed nothing: the changed index is dropped, and the next
+    /// call's catch-up reads the committed one back (`size` says the committed count
+    /// meanwhile), so both are as they were.
+    fn restore_on_error<R>(&self, outcome: Result<R>) -> Result<R> {
         if outcome.is_err() {
             let params = *self.index.borrow().params();
             *self.index.borrow_mut() = Index::new_external(params);
             self.generation.set(STALE);
-            // Should this read fail too, the next call's catch-up tries again.
-            if let Ok(tx) = self.store.read() {
-                let _ = self.catch_up(&tx).await;
-            }
         }
         outcome
     }
@@ -179,7 +179,7 @@ impl Durable {
         // Fails (out of memory) before it changes anything.
         self.index.borrow_mut().begin_add(ids, &plan)?;
         let written = self.write_add(tx, ids, &plan, &mut chunks, metadata).await;
-        self.restore_on_error(written).await
+        self.restore_on_error(written)
     }
 
     /// Stores the rows of a begun add in `tx`, chunk by chunk, then its codes; commits.
@@ -229,9 +229,6 @@ impl Durable {
     async fn refit(&self, tx: &Tx) -> Result<()> {
         let d = self.dimensions();
         let sample_slots = self.index.borrow().fit_sample_slots();
-        let position: HashMap<u32, usize> = (sample_slots.iter().enumerate())
-            .map(|(p, &slot)| (slot, p))
-            .collect();
         let mut sample = Vec::new();
         try_grow(
             &mut sample,
@@ -239,11 +236,12 @@ impl Durable {
             true,
             "the fit's sample",
         )?;
-        sample.resize(sample_slots.len() * d, 0.0);
-        self.for_each_chunk_of_originals(tx, |live, blocks| {
-            for slot in live {
-                if let Some(&p) = position.get(slot) {
-                    sample[p * d..(p + 1) * d].copy_from_slice(original(blocks, *slot));
+        // Both ascending: the next sampled slot is the only one to look for.
+        let mut wanted = sample_slots.iter().peekable();
+        self.for_each_chunk_of_originals(tx, &mut |live, blocks| {
+            for &slot in live {
+                if wanted.next_if_eq(&&slot).is_some() {
+                    sample.extend_from_slice(original(blocks, slot));
                 }
             }
         })
@@ -251,7 +249,7 @@ impl Durable {
         let mut refit = self.index.borrow().start_refit(&sample)?;
         drop(sample);
         if let Some(refit) = &mut refit {
-            self.for_each_chunk_of_originals(tx, |live, blocks| {
+            self.for_each_chunk_of_originals(tx, &mut |live, blocks| {
                 for &slot in live {
                     refit.encode(slot, original(blocks, slot));
                 }
@@ -277,7 +275,7 @@ impl Durable {
             self.commit(tx).await
         };
         let written = written.await;
-        self.restore_on_error(written).await?;
+        self.restore_on_error(written)?;
         Ok(removed.len())
     }
 
@@ -339,7 +337,7 @@ impl Durable {
     async fn exact(&self, tx: &Tx, query: &[f32], k: usize) -> Result<Vec<Candidate>> {
         let metric = self.index.borrow().params().metric;
         let mut best = Vec::new();
-        self.for_each_chunk_of_originals(tx, |live, blocks| {
+        self.for_each_chunk_of_originals(tx, &mut |live, blocks| {
             let original = |slot| original(blocks, slot);
             best.extend(exact_scan(
                 query,
@@ -362,7 +360,7 @@ impl Durable {
     async fn for_each_chunk_of_originals(
         &self,
         tx: &Tx,
-        mut f: impl FnMut(&[u32], &HashMap<u32, Block>),
+        f: &mut ChunkOfOriginals<'_>,
     ) -> Result<()> {
         let (slots, d) = (self.index.borrow().slot_count() as u32, self.dimensions());
         let blocks = slots.div_ceil(BLOCK_SLOTS as u32);
@@ -489,12 +487,27 @@ async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Resu
     Ok((index, generation))
 }
 
+/// Index options in the words of `IndexOptions`.
 fn describe(p: &IndexParams) -> String {
+    let quantization = match p.quantization {
+        Quantization::None => String::new(),
+        Quantization::Int8 { quantile } => format!(" (quantile {quantile})"),
+        Quantization::Binary { centered, query } => {
+            let query = match query {
+                BinaryQuery::Hamming => "hamming",
+                BinaryQuery::Asymmetric => "asymmetric",
+            };
+            format!(" (centered {centered}, query \"{query}\")")
+        }
+        Quantization::Pq {
+            subspaces, bits, ..
+        } => format!(" ({subspaces} subspaces of {bits} bits)"),
+    };
     format!(
-        "dimensions {}, metric {:?}, quantization {:?}",
+        "dimensions {}, metric \"{}\", quantization \"{}\"{quantization}",
         p.dimensions,
         p.metric.name(),
-        p.quantization
+        p.quantization.name()
     )
 }
 
