@@ -132,18 +132,24 @@ pub enum Error {
 /// Shorthand used across the crate.
 pub type Result<T> = core::result::Result<T, Error>;
 
-/// `vec.try_reserve(additional)` (or `try_reserve_exact` when `exact`), failing with
-/// [`Error::OutOfMemory`] for `what` instead of aborting the module.
+/// Makes room for `additional` more elements: exactly that many when `exact`, otherwise
+/// growing by at least a quarter of the length, failing with [`Error::OutOfMemory`] for `what`
+/// instead of aborting the module. A quarter, not `Vec`'s doubling: in wasm, linear memory
+/// never shrinks, and a doubling needs a free block twice the old one, which the allocator
+/// mostly finds only by growing memory (measured through IndexedDB, binary, 100k vectors
+/// added 1,000 at a time: with doubling, wasm memory went from 13.7 MB at 64,000 vectors to
+/// 19.9 MB at 99,000).
 pub(crate) fn try_grow<T>(
     vec: &mut Vec<T>,
     additional: usize,
     exact: bool,
     what: &'static str,
 ) -> Result<()> {
-    let reserved = if exact {
+    let room = vec.capacity() - vec.len();
+    let reserved = if exact || room >= additional {
         vec.try_reserve_exact(additional)
     } else {
-        vec.try_reserve(additional)
+        vec.try_reserve_exact(additional.max(vec.len() / 4))
     };
     reserved.map_err(|_| Error::OutOfMemory {
         what,

@@ -17,7 +17,7 @@ use hashbrown::{HashMap, HashSet};
 
 use super::queue::Queue;
 use crate::error::{Error, Result, try_grow};
-use crate::index::{AddPlan, Index, RowChunks, Rows, SearchOptions, SearchPlan};
+use crate::index::{ADD_CHUNK_ROWS, AddPlan, Index, RowChunks, Rows, SearchOptions, SearchPlan};
 use crate::params::{BinaryQuery, IndexParams, Quantization};
 use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
@@ -25,9 +25,10 @@ use crate::search::topk::{Candidate, best_first};
 use crate::store::block::{BLOCK_SLOTS, Block, Entry, block_of};
 use crate::store::idb::{IdbStore, StoredIndex, Tx};
 
-/// Blocks read per `getAll` by an exact search or a refit (4,096 originals, 6 MB at 384
-/// dimensions), so neither ever holds all originals in wasm memory at once.
-const ORIGINALS_CHUNK_BLOCKS: u32 = (PAGE_SLOTS / BLOCK_SLOTS) as u32;
+/// Blocks read per `getAll` by an exact search or a refit: as many originals as an add
+/// handles at a time (1,024, 1.5 MB at 384 dimensions), so neither ever holds more than that
+/// in wasm memory.
+const ORIGINALS_CHUNK_BLOCKS: u32 = (ADD_CHUNK_ROWS / BLOCK_SLOTS) as u32;
 
 /// What [`Durable::for_each_chunk_of_originals`] calls: live slots, and their blocks.
 type ChunkOfOriginals<'a> = dyn FnMut(&[u32], &HashMap<u32, Block>) + 'a;
