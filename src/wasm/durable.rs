@@ -5,8 +5,8 @@
 //! transaction. A mutating call changes the in-memory index in place as it writes (no copy
 //! of it, and only a chunk of originals at a time, so wasm memory stays near what the codes
 //! and ids need). If the write fails (a full quota, a closed page), the transaction commits
-//! nothing and the in-memory index is read back from what is stored
-//! ([`Durable::restore_on_error`]): both are as they were.
+//! nothing, the changed in-memory index is dropped, and the next call reads the committed one
+//! back ([`Durable::discard_on_error`]): both are as they were.
 //!
 //! Other tabs and workers may write the same index: each call's transaction first catches
 //! up with the stored generation ([`Durable::catch_up`], see [`crate::store::idb`]).
@@ -51,7 +51,8 @@ pub struct FoundHit {
 #[derive(Debug)]
 pub struct Durable {
     store: IdbStore,
-    /// The committed state: what IndexedDB holds, less the originals.
+    /// What IndexedDB holds, less the originals; while a write is under way, with what it
+    /// has changed so far.
     index: RefCell<Index>,
     /// The stored generation `index` was built from ([`STALE`]: none).
     generation: Cell<u64>,
@@ -152,7 +153,7 @@ impl Durable {
     /// failed, the transaction committed nothing: the changed index is dropped, and the next
     /// call's catch-up reads the committed one back (`size` says the committed count
     /// meanwhile), so both are as they were.
-    fn restore_on_error<R>(&self, outcome: Result<R>) -> Result<R> {
+    fn discard_on_error<R>(&self, outcome: Result<R>) -> Result<R> {
         if outcome.is_err() {
             let params = *self.index.borrow().params();
             *self.index.borrow_mut() = Index::new_external(params);
@@ -180,7 +181,7 @@ impl Durable {
         // Fails (out of memory) before it changes anything.
         self.index.borrow_mut().begin_add(ids, &plan)?;
         let written = self.write_add(tx, ids, &plan, &mut chunks, metadata).await;
-        self.restore_on_error(written)
+        self.discard_on_error(written)
     }
 
     /// Stores the rows of a begun add in `tx`, chunk by chunk, then its codes; commits.
@@ -274,9 +275,9 @@ impl Durable {
                 .await?;
             write_pages(&tx, &self.index.borrow(), pages_of(&removed))?;
             self.commit(tx).await
-        };
-        let written = written.await;
-        self.restore_on_error(written)?;
+        }
+        .await;
+        self.discard_on_error(written)?;
         Ok(removed.len())
     }
 
