@@ -134,11 +134,10 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 /// Makes room for `additional` more elements: exactly that many when `exact`, otherwise
 /// growing by at least a quarter of the length, failing with [`Error::OutOfMemory`] for `what`
-/// instead of aborting the module. A quarter, not `Vec`'s doubling: in wasm, linear memory
-/// never shrinks, and a doubling needs a free block twice the old one, which the allocator
-/// mostly finds only by growing memory (measured through IndexedDB, binary, 100k vectors
-/// added 1,000 at a time: with doubling, wasm memory went from 13.7 MB at 64,000 vectors to
-/// 19.9 MB at 99,000).
+/// instead of aborting the module. For the small per-slot arrays (ids, flags, norms); the
+/// buffers of whole vectors and codes grow in segments ([`crate::segmented`]). A quarter, not
+/// `Vec`'s doubling: in wasm, linear memory never shrinks, and a doubling needs a free block
+/// twice the old one, which the allocator mostly finds only by growing memory.
 pub(crate) fn try_grow<T>(
     vec: &mut Vec<T>,
     additional: usize,

@@ -1,6 +1,6 @@
-//! The index: string ids mapped to dense slots, codes in one buffer per quantizer, originals
-//! in memory ([`MemoryStore`]) or elsewhere, fetched by slot through the two-phase calls. Pure
-//! Rust; the JS class in `wasm/` is a thin shim over it.
+//! The index: string ids mapped to dense slots, codes in segments of slots per quantizer
+//! ([`crate::segmented`]), originals in memory ([`MemoryStore`]) or elsewhere, fetched by slot
+//! through the two-phase calls. Pure Rust; the JS class in `wasm/` is a thin shim over it.
 //!
 //! ## Growing from zero
 //! A quantizer needs data to fit (means, quantile bounds, codebooks). Until the index holds
@@ -24,6 +24,7 @@ use crate::quant::{Codes, code_bytes, fit_sample, fit_threshold};
 use crate::rng::Rng;
 use crate::search::rescore::{exact_scan, rescore};
 use crate::search::topk::{Candidate, TopK};
+use crate::sort::heapsort_by;
 
 use crate::store::MemoryStore;
 
@@ -229,12 +230,16 @@ pub struct Index {
 impl Index {
     /// An empty in-memory index.
     pub fn new(params: IndexParams) -> Self {
+        Index::with_store(params, Some(MemoryStore::new(params.dimensions)))
+    }
+
+    fn with_store(params: IndexParams, store: Option<MemoryStore>) -> Self {
         Index {
             params,
             ids: IdMap::default(),
             live: Vec::new(),
             free: Vec::new(),
-            store: Some(MemoryStore::new(params.dimensions)),
+            store,
             codes: None,
             fitted_on: 0,
         }
@@ -246,10 +251,7 @@ impl Index {
     /// originals; searches through [`Index::plan_search`] / [`Index::finish_search`], which
     /// take originals by slot.
     pub fn new_external(params: IndexParams) -> Self {
-        Index {
-            store: None,
-            ..Index::new(params)
-        }
+        Index::with_store(params, None)
     }
 
     /// True if originals are kept in memory (false when they live elsewhere, or when the
@@ -502,7 +504,7 @@ impl Index {
         let mut sample: Vec<u32> = (rng.sample_indices(live.len(), count).into_iter())
             .map(|i| live[i])
             .collect();
-        sample.sort_unstable();
+        heapsort_by(&mut sample, u32::cmp);
         sample
     }
 

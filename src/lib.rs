@@ -14,7 +14,8 @@
 //! assert_eq!(hits[0].id, "a");
 //! ```
 //!
-//! Modules, bottom up: [`kernels`] (slices and integers only), [`quant`] (codes),
+//! Modules, bottom up: [`kernels`] (slices and integers only), [`segmented`] (the growing
+//! buffers' layout), [`sort`], [`quant`] (codes),
 //! [`search`] (selection and rescoring), [`store`] (where originals live), [`index`]
 //! (ids, slots, the data path), [`persist`] (the byte format); `wasm` is the JS binding.
 
@@ -27,6 +28,8 @@ pub mod persist;
 pub mod quant;
 pub mod rng;
 pub mod search;
+pub mod segmented;
+pub mod sort;
 pub mod store;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -58,6 +58,10 @@ impl Writer {
     /// A u32 count, then the values.
     pub fn f32s(&mut self, values: &[f32]) {
         self.u32(values.len() as u32);
+        self.f32_run(values);
+    }
+    /// Values with no count: [`Writer::f32s`] in parts, for values that are not contiguous.
+    pub fn f32_run(&mut self, values: &[f32]) {
         self.buf.reserve(values.len() * 4);
         for v in values {
             self.buf.extend_from_slice(&v.to_le_bytes());
@@ -204,15 +208,22 @@ impl<'a> Reader<'a> {
     /// A counted array of finite f32.
     pub fn f32s(&mut self, what: &str) -> Result<Vec<f32>> {
         let count = self.u32(what)? as usize;
+        // Taken before allocating: a damaged count fails here, not as a huge allocation.
         let raw = self.take(count.saturating_mul(4), what)?;
-        let values: Vec<f32> = raw
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-            .collect();
-        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-            return Err(self.corrupt(format!("{what}: value {bad} is not finite")));
-        }
+        let mut values = vec![0.0; count];
+        self.decode_f32s(raw, &mut values, what, 0)?;
         Ok(values)
+    }
+    /// Decodes `raw` (little-endian f32, as many as `out` holds) into `out`, rejecting a
+    /// value that is not finite; `first` is the first value's number in the message.
+    pub fn decode_f32s(&self, raw: &[u8], out: &mut [f32], what: &str, first: usize) -> Result<()> {
+        for (i, (v, bytes)) in out.iter_mut().zip(raw.chunks_exact(4)).enumerate() {
+            *v = f32::from_le_bytes(bytes.try_into().expect("4 bytes"));
+            if !v.is_finite() {
+                return Err(self.corrupt(format!("{what}: value {} is not finite", first + i)));
+            }
+        }
+        Ok(())
     }
     /// A counted byte array.
     pub fn bytes(&mut self, what: &str) -> Result<Vec<u8>> {
@@ -298,7 +309,11 @@ impl Index {
             Some(store) => {
                 if with_originals && store.keeps_vectors() {
                     w.u8(1);
-                    w.f32s(store.vectors());
+                    // What `f32s` writes, a row at a time.
+                    w.u32((slots * self.params.dimensions) as u32);
+                    for slot in 0..slots as u32 {
+                        w.f32_run(store.vector(slot).unwrap_or(&[]));
+                    }
                 } else {
                     w.u8(2);
                 }
@@ -507,25 +522,28 @@ impl Index {
 }
 
 /// Reads the originals (`[slots][dimensions]` f32, when `with_vectors`) and the per-slot
-/// metadata into `index`.
+/// metadata into `index`. The originals are decoded a row at a time from `r`'s bytes into
+/// the store: loading never holds them twice.
 fn read_store(r: &mut Reader, index: &mut Index, slots: usize, with_vectors: bool) -> Result<()> {
     let d = index.params.dimensions;
     let (mut store, originals) = if with_vectors {
-        let originals = r.f32s("originals")?;
-        if originals.len() != slots * d {
-            return Err(r.corrupt(format!(
-                "{} original values for {slots} slots of {d}",
-                originals.len()
-            )));
+        let count = r.u32("originals")? as usize;
+        if slots.checked_mul(d) != Some(count) {
+            return Err(r.corrupt(format!("{count} original values for {slots} slots of {d}")));
         }
-        (MemoryStore::new(d), originals)
+        let raw = r.raw(count.saturating_mul(4), "originals")?;
+        (MemoryStore::new(d), raw)
     } else {
-        (MemoryStore::metadata_only(d), Vec::new())
+        (MemoryStore::metadata_only(d), &[][..])
     };
     store.try_reserve(slots)?;
+    let mut row = vec![0.0; if with_vectors { d } else { 0 }];
     for slot in 0..slots {
-        let row = originals.get(slot * d..(slot + 1) * d).unwrap_or(&[]);
-        store.put(slot as u32, row, r.optional_text("metadata")?);
+        if with_vectors {
+            let bytes = &originals[slot * d * 4..(slot + 1) * d * 4];
+            r.decode_f32s(bytes, &mut row, "originals", slot * d)?;
+        }
+        store.put(slot as u32, &row, r.optional_text("metadata")?);
     }
     index.store = Some(store);
     Ok(())

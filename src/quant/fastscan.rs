@@ -7,10 +7,11 @@
 //! holds the query's partial inner product (or Hamming distance) for each of the 16 bit
 //! patterns, so one kernel serves both.
 
-use crate::error::{Result, try_grow};
+use crate::error::Result;
 use crate::kernels::{self, FASTSCAN_BLOCK};
 use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
+use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
 use super::SCAN_CHUNK;
 
@@ -21,9 +22,10 @@ pub struct Blocks {
     m: usize,
     /// Slots stored (the last block may be partly empty).
     slots: usize,
-    /// Layout `[block][m][16]`: byte `i` of sub-code `s` in a block holds vector `i` of the
-    /// block in its low nibble and vector `i + 16` in its high nibble.
-    bytes: Vec<u8>,
+    /// One row per block of [`FASTSCAN_BLOCK`] slots, laid out `[m][16]`: byte `i` of
+    /// sub-code `s` holds vector `i` of the block in its low nibble and vector `i + 16` in
+    /// its high nibble.
+    blocks: Segmented<u8>,
 }
 
 /// A query table quantised to u8, and how to read its sums back as costs.
@@ -86,7 +88,7 @@ impl Blocks {
         Blocks {
             m,
             slots: 0,
-            bytes: Vec::new(),
+            blocks: Segmented::new(m * 16, SEGMENT_SLOTS / FASTSCAN_BLOCK),
         }
     }
 
@@ -98,8 +100,7 @@ impl Blocks {
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
         let blocks = (self.slots + additional).div_ceil(FASTSCAN_BLOCK);
-        let bytes = (blocks * self.m * 16).saturating_sub(self.bytes.len());
-        try_grow(&mut self.bytes, bytes, false, "the codes")
+        (self.blocks).try_reserve(blocks.saturating_sub(self.blocks.rows()), "the codes")
     }
 
     /// Stores `codes` (`m` values below 16) in `slot` (an existing slot, or the next new one).
@@ -107,13 +108,13 @@ impl Blocks {
         debug_assert_eq!(codes.len(), self.m);
         if slot == self.slots {
             self.slots += 1;
-            self.bytes
-                .resize(self.slots.div_ceil(FASTSCAN_BLOCK) * self.m * 16, 0);
+            self.blocks.grow_to(self.slots.div_ceil(FASTSCAN_BLOCK));
         }
         let (block, lane) = (slot / FASTSCAN_BLOCK, slot % FASTSCAN_BLOCK);
         let (byte, shift) = (lane % 16, 4 * (lane / 16));
+        let block = self.blocks.row_mut(block);
         for (sub, &code) in codes.iter().enumerate() {
-            let at = &mut self.bytes[(block * self.m + sub) * 16 + byte];
+            let at = &mut block[sub * 16 + byte];
             *at = (*at & !(0x0f << shift)) | ((code & 0x0f) << shift);
         }
     }
@@ -134,44 +135,42 @@ impl Blocks {
         let block_bytes = self.m * 16;
         let blocks_per_chunk = SCAN_CHUNK / FASTSCAN_BLOCK;
         let mut bound = limit(top);
-        for (chunk_index, blocks) in self
-            .bytes
-            .chunks(blocks_per_chunk * block_bytes)
-            .enumerate()
-        {
-            let count = blocks.len() / block_bytes * FASTSCAN_BLOCK;
-            kernels::fastscan_u4(&table.table, blocks, &mut sums[..count]);
-            let base = chunk_index * SCAN_CHUNK;
-            let valid = count.min(self.slots.saturating_sub(base));
-            // The bound only falls while the chunk is visited, so filtering with its value at
-            // the start keeps every code that can still enter (and is checked again below).
-            let passed = kernels::indices_le_u16(&sums[..valid], bound, &mut admitted);
-            for &i in &admitted[..passed] {
-                let (i, sum) = (usize::from(i), sums[usize::from(i)]);
-                if sum > bound {
-                    continue;
+        self.blocks
+            .for_each_run(blocks_per_chunk, |first_block, blocks| {
+                let count = blocks.len() / block_bytes * FASTSCAN_BLOCK;
+                kernels::fastscan_u4(&table.table, blocks, &mut sums[..count]);
+                let base = first_block * FASTSCAN_BLOCK;
+                let valid = count.min(self.slots.saturating_sub(base));
+                // The bound only falls while the chunk is visited, so filtering with its value at
+                // the start keeps every code that can still enter (and is checked again below).
+                let passed = kernels::indices_le_u16(&sums[..valid], bound, &mut admitted);
+                for &i in &admitted[..passed] {
+                    let (i, sum) = (usize::from(i), sums[usize::from(i)]);
+                    if sum > bound {
+                        continue;
+                    }
+                    let slot = base + i;
+                    let k = key(slot, sum);
+                    if k >= top.floor() && live[slot] {
+                        top.push(k, slot as u32);
+                        bound = limit(top);
+                    }
                 }
-                let slot = base + i;
-                let k = key(slot, sum);
-                if k >= top.floor() && live[slot] {
-                    top.push(k, slot as u32);
-                    bound = limit(top);
-                }
-            }
-        }
+            });
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.bytes.capacity()
+        self.blocks.memory_bytes()
     }
 
     /// The sub-codes of `slot` (`m` values below 16) into `codes`.
     pub fn get(&self, slot: usize, codes: &mut [u8]) {
         let (block, lane) = (slot / FASTSCAN_BLOCK, slot % FASTSCAN_BLOCK);
         let (byte, shift) = (lane % 16, 4 * (lane / 16));
+        let block = self.blocks.row(block);
         for (sub, code) in codes.iter_mut().enumerate() {
-            *code = (self.bytes[(block * self.m + sub) * 16 + byte] >> shift) & 0x0f;
+            *code = (block[sub * 16 + byte] >> shift) & 0x0f;
         }
     }
 

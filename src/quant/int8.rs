@@ -25,6 +25,7 @@ use crate::kernels;
 use crate::params::Metric;
 use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
+use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
 use super::SCAN_CHUNK;
 
@@ -37,8 +38,8 @@ pub struct Int8Codes {
     lower: Vec<f32>,
     /// Per dimension: `s_j` (0 for a constant dimension).
     step: Vec<f32>,
-    /// Layout `[slot][dimensions]`.
-    codes: Vec<i8>,
+    /// One row of `dimensions` codes per slot.
+    codes: Segmented<i8>,
     /// Per slot: `|x|²` (l2 only, else empty).
     norms: Vec<f32>,
     /// Per slot: `Σ_j c_j`, for the offset of the unsigned query (derived, not stored).
@@ -89,7 +90,7 @@ impl Int8Codes {
             metric,
             lower,
             step,
-            codes: Vec::new(),
+            codes: Segmented::new(dimensions, SEGMENT_SLOTS),
             norms: Vec::new(),
             code_sums: Vec::new(),
         }
@@ -97,17 +98,12 @@ impl Int8Codes {
 
     /// Number of slots encoded.
     pub fn slots(&self) -> usize {
-        self.codes.len() / self.dimensions
+        self.codes.rows()
     }
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        try_grow(
-            &mut self.codes,
-            additional * self.dimensions,
-            false,
-            "the codes",
-        )?;
+        self.codes.try_reserve(additional, "the codes")?;
         try_grow(&mut self.code_sums, additional, false, "the codes")?;
         if self.metric == Metric::L2 {
             try_grow(&mut self.norms, additional, false, "the codes")?;
@@ -118,13 +114,8 @@ impl Int8Codes {
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
         let slot = slot as usize;
-        let d = self.dimensions;
         self.grow_to(slot);
-        for (j, (c, &v)) in self.codes[slot * d..(slot + 1) * d]
-            .iter_mut()
-            .zip(x)
-            .enumerate()
-        {
+        for (j, (c, &v)) in self.codes.row_mut(slot).iter_mut().zip(x).enumerate() {
             let level = if self.step[j] > 0.0 {
                 ((v - self.lower[j]) / self.step[j])
                     .round()
@@ -172,10 +163,9 @@ impl Int8Codes {
     /// Scans every slot, offering the live ones to `top`.
     pub fn scan(&self, q: &Int8Query, live: &[bool], top: &mut TopK) {
         let mut dots = [0i32; SCAN_CHUNK];
-        for (chunk_index, codes) in self.codes.chunks(SCAN_CHUNK * self.dimensions).enumerate() {
+        self.codes.for_each_run(SCAN_CHUNK, |base, codes| {
             let count = codes.len() / self.dimensions;
             kernels::dot_i8_batch(&q.values, codes, &mut dots[..count]);
-            let base = chunk_index * SCAN_CHUNK;
             for (i, &dot) in dots[..count].iter().enumerate() {
                 let slot = base + i;
                 let dot = dot - QUERY_OFFSET * self.code_sums[slot];
@@ -188,12 +178,12 @@ impl Int8Codes {
                     top.push(key, slot as u32);
                 }
             }
-        }
+        });
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.codes.capacity()
+        self.codes.memory_bytes()
             + 4 * (self.norms.capacity()
                 + self.code_sums.capacity()
                 + self.lower.capacity()
@@ -218,7 +208,7 @@ impl Int8Codes {
             metric,
             lower,
             step,
-            codes: Vec::new(),
+            codes: Segmented::new(dimensions, SEGMENT_SLOTS),
             norms: Vec::new(),
             code_sums: Vec::new(),
         })
@@ -227,7 +217,7 @@ impl Int8Codes {
     /// Writes the code of `slot`: `dimensions` signed bytes, then `|x|²` for l2.
     pub fn write_slot(&self, slot: u32, w: &mut Writer) {
         let slot = slot as usize;
-        for &c in &self.codes[slot * self.dimensions..(slot + 1) * self.dimensions] {
+        for &c in self.codes.row(slot) {
             w.u8(c as u8);
         }
         if self.metric == Metric::L2 {
@@ -238,10 +228,9 @@ impl Int8Codes {
     /// Reads what [`Int8Codes::write_slot`] wrote into `slot` (existing, or the next new one).
     pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
         let slot = slot as usize;
-        let d = self.dimensions;
-        let raw = r.raw(d, "int8 codes")?;
+        let raw = r.raw(self.dimensions, "int8 codes")?;
         self.grow_to(slot);
-        for (c, &b) in self.codes[slot * d..(slot + 1) * d].iter_mut().zip(raw) {
+        for (c, &b) in self.codes.row_mut(slot).iter_mut().zip(raw) {
             *c = b as i8;
         }
         self.sum_codes(slot);
@@ -254,7 +243,7 @@ impl Int8Codes {
     /// Appends `slot` when it is the next new one (zero code).
     fn grow_to(&mut self, slot: usize) {
         if slot == self.slots() {
-            self.codes.resize((slot + 1) * self.dimensions, 0);
+            self.codes.grow_to(slot + 1);
             self.code_sums.push(0);
             if self.metric == Metric::L2 {
                 self.norms.push(0.0);
@@ -263,11 +252,7 @@ impl Int8Codes {
     }
 
     fn sum_codes(&mut self, slot: usize) {
-        let d = self.dimensions;
-        self.code_sums[slot] = self.codes[slot * d..(slot + 1) * d]
-            .iter()
-            .map(|&c| i32::from(c))
-            .sum();
+        self.code_sums[slot] = (self.codes.row(slot).iter()).map(|&c| i32::from(c)).sum();
     }
 }
 

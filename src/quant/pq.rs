@@ -10,12 +10,13 @@
 //! Training uses a bounded random sample ([`TRAIN_SAMPLE`] vectors), so fitting 100k vectors
 //! costs the same as fitting 10k.
 
-use crate::error::{Result, try_grow};
+use crate::error::Result;
 use crate::kernels;
 use crate::params::Metric;
 use crate::persist::{Reader, Writer};
 use crate::rng::Rng;
 use crate::search::topk::TopK;
+use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
 use super::fastscan::{Blocks, Table};
 use super::{SCAN_CHUNK, kmeans};
@@ -144,8 +145,8 @@ impl Codebooks {
 pub struct PqCodes {
     metric: Metric,
     books: Codebooks,
-    /// Layout `[slot][m]`.
-    codes: Vec<u8>,
+    /// One row of `m` codes per slot.
+    codes: Segmented<u8>,
 }
 
 impl PqCodes {
@@ -154,33 +155,25 @@ impl PqCodes {
         PqCodes {
             metric,
             books: Codebooks::train(sample, dimensions, m, 256, rng),
-            codes: Vec::new(),
+            codes: Segmented::new(m, SEGMENT_SLOTS),
         }
     }
 
     /// Number of slots encoded.
     pub fn slots(&self) -> usize {
-        self.codes.len() / self.books.m
+        self.codes.rows()
     }
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        try_grow(
-            &mut self.codes,
-            additional * self.books.m,
-            false,
-            "the codes",
-        )
+        self.codes.try_reserve(additional, "the codes")
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
     pub fn set(&mut self, slot: u32, x: &[f32]) {
-        let (slot, m) = (slot as usize, self.books.m);
-        if slot == self.slots() {
-            self.codes.resize((slot + 1) * m, 0);
-        }
-        self.books
-            .encode(x, &mut self.codes[slot * m..(slot + 1) * m]);
+        let slot = slot as usize;
+        self.codes.grow_to(slot + 1);
+        self.books.encode(x, self.codes.row_mut(slot));
     }
 
     /// The query's lookup table.
@@ -191,21 +184,20 @@ impl PqCodes {
     /// Scans every slot, offering the live ones to `top`.
     pub fn scan(&self, table: &[f32], live: &[bool], top: &mut TopK) {
         let mut keys = [0.0f32; SCAN_CHUNK];
-        for (chunk_index, codes) in self.codes.chunks(SCAN_CHUNK * self.books.m).enumerate() {
+        self.codes.for_each_run(SCAN_CHUNK, |base, codes| {
             let count = codes.len() / self.books.m;
             kernels::pq_adc_batch(table, codes, &mut keys[..count]);
-            let base = chunk_index * SCAN_CHUNK;
             for (i, &key) in keys[..count].iter().enumerate() {
                 if key >= top.floor() && live[base + i] {
                     top.push(key, (base + i) as u32);
                 }
             }
-        }
+        });
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.codes.capacity() + self.books.memory_bytes()
+        self.codes.memory_bytes() + self.books.memory_bytes()
     }
 
     /// Serialises the codebooks (not the codes).
@@ -215,27 +207,25 @@ impl PqCodes {
 
     /// Reads what [`PqCodes::write_model`] wrote: trained codebooks, no codes yet.
     pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+        let books = Codebooks::read(r, dimensions, 8)?;
         Ok(PqCodes {
             metric,
-            books: Codebooks::read(r, dimensions, 8)?,
-            codes: Vec::new(),
+            codes: Segmented::new(books.m, SEGMENT_SLOTS),
+            books,
         })
     }
 
     /// Writes the code of `slot`: one byte per subspace.
     pub fn write_slot(&self, slot: u32, w: &mut Writer) {
-        let (slot, m) = (slot as usize, self.books.m);
-        w.raw(&self.codes[slot * m..(slot + 1) * m]);
+        w.raw(self.codes.row(slot as usize));
     }
 
     /// Reads what [`PqCodes::write_slot`] wrote into `slot` (existing, or the next new one).
     pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
-        let (slot, m) = (slot as usize, self.books.m);
-        let raw = r.raw(m, "pq codes")?;
-        if slot == self.slots() {
-            self.codes.resize((slot + 1) * m, 0);
-        }
-        self.codes[slot * m..(slot + 1) * m].copy_from_slice(raw);
+        let slot = slot as usize;
+        let raw = r.raw(self.books.m, "pq codes")?;
+        self.codes.grow_to(slot + 1);
+        self.codes.row_mut(slot).copy_from_slice(raw);
         Ok(())
     }
 }

@@ -7,6 +7,8 @@
 
 use core::cmp::Ordering;
 
+use crate::sort::heapsort_by;
+
 /// A scored slot. `key` is higher-is-better (inner product, or the negated squared
 /// distance for l2).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,7 +73,7 @@ impl TopK {
         if self.buf.len() > self.cap {
             self.compact();
         }
-        self.buf.sort_unstable_by(best_first);
+        heapsort_by(&mut self.buf, best_first);
         self.buf
     }
 }

@@ -1,16 +1,17 @@
-//! Originals in memory: one contiguous `Vec<f32>` (slot-major) and a metadata vector. An
-//! index loaded from bytes written without originals keeps the metadata alone.
+//! Originals in memory: one row of `dimensions` values per slot (in segments: see
+//! [`crate::segmented`]) and a metadata vector. An index loaded from bytes written without
+//! originals keeps the metadata alone.
 
 use crate::error::{Result, try_grow};
+use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
 /// Keeps every original in memory (`4 × dimensions` bytes a vector), or only the metadata.
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
-    dimensions: usize,
     /// False for a metadata-only store: `vectors` stays empty.
     keeps_vectors: bool,
-    /// Layout: `[slot][dimensions]`.
-    vectors: Vec<f32>,
+    /// One row per slot.
+    vectors: Segmented<f32>,
     /// Per slot: the metadata's JSON text.
     metadata: Vec<Option<Box<str>>>,
 }
@@ -19,9 +20,8 @@ impl MemoryStore {
     /// An empty store for vectors of `dimensions` values.
     pub fn new(dimensions: usize) -> Self {
         MemoryStore {
-            dimensions,
             keeps_vectors: true,
-            vectors: Vec::new(),
+            vectors: Segmented::new(dimensions, SEGMENT_SLOTS),
             metadata: Vec::new(),
         }
     }
@@ -39,11 +39,6 @@ impl MemoryStore {
         self.keeps_vectors
     }
 
-    /// All originals, slot-major: `[slot][dimensions]` (empty in a metadata-only store).
-    pub fn vectors(&self) -> &[f32] {
-        &self.vectors
-    }
-
     /// Stores `vector` and `metadata` (JSON text) in `slot` (an existing slot, or the next new one).
     pub fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
         let slot = slot as usize;
@@ -53,21 +48,15 @@ impl MemoryStore {
             self.metadata[slot] = metadata.map(Into::into);
         }
         if self.keeps_vectors {
-            debug_assert_eq!(vector.len(), self.dimensions);
-            let d = self.dimensions;
-            if self.vectors.len() == slot * d {
-                self.vectors.extend_from_slice(vector);
-            } else {
-                self.vectors[slot * d..(slot + 1) * d].copy_from_slice(vector);
-            }
+            self.vectors.grow_to(slot + 1);
+            self.vectors.row_mut(slot).copy_from_slice(vector);
         }
     }
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
         if self.keeps_vectors {
-            let values = additional * self.dimensions;
-            try_grow(&mut self.vectors, values, false, "the originals")?;
+            self.vectors.try_reserve(additional, "the originals")?;
         }
         try_grow(&mut self.metadata, additional, false, "the metadata")
     }
@@ -76,7 +65,7 @@ impl MemoryStore {
     pub fn clear(&mut self, slot: u32) {
         let slot = slot as usize;
         if self.keeps_vectors {
-            self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions].fill(0.0);
+            self.vectors.row_mut(slot).fill(0.0);
         }
         self.metadata[slot] = None;
     }
@@ -84,8 +73,7 @@ impl MemoryStore {
     /// The original in `slot` (`None` in a metadata-only store).
     pub fn vector(&self, slot: u32) -> Option<&[f32]> {
         let slot = slot as usize;
-        self.keeps_vectors
-            .then(|| &self.vectors[slot * self.dimensions..(slot + 1) * self.dimensions])
+        self.keeps_vectors.then(|| self.vectors.row(slot))
     }
 
     /// The metadata in `slot`.
@@ -95,7 +83,7 @@ impl MemoryStore {
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.vectors.capacity() * 4
+        self.vectors.memory_bytes()
             + self.metadata.capacity() * size_of::<Option<Box<str>>>()
             + self
                 .metadata

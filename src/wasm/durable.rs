@@ -22,6 +22,7 @@ use crate::params::{BinaryQuery, IndexParams, Quantization};
 use crate::persist::PAGE_SLOTS;
 use crate::search::rescore::exact_scan;
 use crate::search::topk::{Candidate, best_first};
+use crate::sort::heapsort_by;
 use crate::store::block::{BLOCK_SLOTS, Block, Entry, block_of};
 use crate::store::idb::{IdbStore, StoredIndex, Tx};
 
@@ -351,7 +352,7 @@ impl Durable {
         })
         .await?;
         // `best_first` is a total order (ties broken by slot): unstable equals stable.
-        best.sort_unstable_by(best_first);
+        heapsort_by(&mut best, best_first);
         best.truncate(k);
         Ok(best)
     }
@@ -525,10 +526,10 @@ fn blocks_of(slots: impl IntoIterator<Item = u32>) -> Vec<u32> {
 }
 
 /// The distinct values of `values`, ascending. (A sort of `u32`s rather than a `BTreeSet`:
-/// one sort instance in the module instead of a B-tree and a stable sort, for size.)
+/// one small sort instance in the module instead of a B-tree, for size.)
 fn distinct(values: impl IntoIterator<Item = u32>) -> Vec<u32> {
     let mut values: Vec<u32> = values.into_iter().collect();
-    values.sort_unstable();
+    heapsort_by(&mut values, u32::cmp);
     values.dedup();
     values
 }
