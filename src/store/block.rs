@@ -90,9 +90,7 @@ impl Block {
                 Some(e) => {
                     debug_assert_eq!(e.vector.len(), dimensions);
                     w.u8(1);
-                    for &v in &e.vector {
-                        w.f32(v);
-                    }
+                    w.f32_run(&e.vector);
                     w.optional_text(e.metadata.as_deref());
                 }
             }
@@ -117,10 +115,9 @@ impl Block {
             match r.u8("slot flag")? {
                 0 => {}
                 1 => {
-                    let mut vector = Vec::with_capacity(dimensions);
-                    for _ in 0..dimensions {
-                        vector.push(r.f32("original value")?);
-                    }
+                    let raw = r.raw(dimensions * 4, "original values")?;
+                    let mut vector = vec![0.0; dimensions];
+                    r.decode_f32s(raw, &mut vector, "original values", 0)?;
                     let metadata = r.optional_text("metadata")?.map(str::to_owned);
                     *entry = Some(Entry { vector, metadata });
                 }
