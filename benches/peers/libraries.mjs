@@ -75,7 +75,9 @@ function quiverCodesOnly(quantization) {
 }
 
 // Index.open: codes in wasm memory, originals in IndexedDB, candidates re-scored from there.
-function quiverIndexedDb(quantization) {
+// Each candidate costs an IndexedDB read, so `oversampling` (default: the quantization's)
+// trades recall for latency here more than in memory.
+function quiverIndexedDb(quantization, oversampling) {
   return async (env, set) => {
     const Index = await quiverModule(env);
     const name = `bench-${quantization}-${set}`;
@@ -89,7 +91,7 @@ function quiverIndexedDb(quantization) {
       simd: Index.simd,
       held: () => index.memoryBytes,
       build: (docs) => addInChunks(index, docs, 1_000),
-      search: async (q, k) => rows(await index.search(q, { k })),
+      search: async (q, k) => rows(await index.search(q, { k, oversampling })),
     };
   };
 }
@@ -281,6 +283,7 @@ export const RUNS = [
   })),
   ...["binary", "int8", "pq"].map((q) => ({ library: "quiver", setting: `${q}, codes only (no rescoring)`, open: quiverCodesOnly(q) })),
   ...["binary", "int8"].map((q) => ({ library: "quiver", setting: `${q}, rescored from IndexedDB`, envs: ["chromium"], open: quiverIndexedDb(q) })),
+  { library: "quiver", setting: "binary, rescored from IndexedDB, oversampling 4", envs: ["chromium"], open: quiverIndexedDb("binary", 4) },
   { library: "JS brute force", setting: "Float32Array loop", open: bruteForce },
   { library: "voy-search", setting: "k-d tree", open: voy },
   { library: "hnswlib-wasm", setting: "HNSW, efSearch 10 (default)", open: hnswlib({ tune: false }) },

@@ -1,5 +1,7 @@
 // Writes BENCHMARKS.md and its plots (benches/peers/plots/*.svg) from results.json:
-// `node benches/peers/run.mjs --report-only` redraws them without measuring anything.
+// `node benches/peers/run.mjs --report-only` redraws them without measuring anything, so
+// everything they show comes from results.json, the libraries' versions and shipped sizes
+// included (`describeLibraries`, which run.mjs calls when it measures).
 // benches/peers/analysis.md, written by hand, is included where the figures need explaining.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -28,6 +30,17 @@ const SHIPPED = {
 };
 const PEERS = ["voy-search", "hnswlib-wasm", "edgevec", "@orama/orama", "sqlite-vec-wasm", "@electric-sql/pglite", "@electric-sql/pglite-pgvector"];
 
+/** The installed peers' versions and every library's shipped wasm (raw and gzip -9 bytes),
+ * read from node_modules and dist/ when the harness measures; saved in results.json. */
+export function describeLibraries() {
+  const versions = Object.fromEntries(PEERS.map((pkg) => [pkg, JSON.parse(readFileSync(`${modules}${pkg}/package.json`, "utf8")).version]));
+  const shipped = Object.entries(SHIPPED).flatMap(([library, files]) => files.map(([file, read]) => {
+    const bytes = read();
+    return { library, file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+  }));
+  return { versions, shipped };
+}
+
 const fmt = {
   ms: (v) => (v < 1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)),
   s: (ms) => (ms < 10_000 ? (ms / 1000).toFixed(2) : (ms / 1000).toFixed(0)),
@@ -51,7 +64,7 @@ every figure below was measured by that harness in one run on the machine descri
 
 - **Machine:** ${m.cpu ?? "?"}, ${m.cores ?? "?"} cores, ${m.memoryGb ?? "?"} GB, shared with other work (figures are medians and percentiles over hundreds of queries, not best cases). Node ${m.node ?? "?"}; ${m.chromium ?? "Chromium"} headless, driven by playwright-core. Measured ${m.date ?? "?"}.
 - **Libraries** (pinned in \`benches/peers/package.json\`): quiver (this repository, \`dist/\`),
-${PEERS.map((pkg) => `  ${pkg} ${version(pkg)}`).join(",\n")},
+${PEERS.map((pkg) => `  ${pkg} ${saved.libraries?.versions[pkg] ?? "(not recorded)"}`).join(",\n")},
   and a plain JavaScript \`Float32Array\` loop (\`benches/peers/libraries.mjs\`, \`bruteForce\`): what a developer would hand-roll.
 - **Data** (\`benches/peers/data.mjs\`):
 ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 384 float32, ${s.queries} queries, ${s.source === "real"
@@ -100,15 +113,8 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
   }
 
   out.push("## Shipped wasm\n\n| library | file | raw bytes | gzip -9 bytes |\n|---|---|---|---|");
-  for (const [library, files] of Object.entries(SHIPPED)) {
-    for (const [name, read] of files) {
-      try {
-        const bytes = read();
-        out.push(`| ${library} | ${name} | ${fmt.int(bytes.length)} | ${fmt.int(gzipSync(bytes, { level: 9 }).length)} |`);
-      } catch (e) {
-        out.push(`| ${library} | ${name} | not found: ${escape(e.message)} | |`);
-      }
-    }
+  for (const { library, file, raw, gzip } of saved.libraries?.shipped ?? []) {
+    out.push(`| ${library} | ${file} | ${fmt.int(raw)} | ${fmt.int(gzip)} |`);
   }
   out.push("| @orama/orama, JS loop | no wasm (JavaScript) | | |\n");
 
@@ -140,9 +146,6 @@ function summaryTable(runs, set) {
   return lines.join("\n");
 }
 
-function version(pkg) {
-  try { return JSON.parse(readFileSync(`${modules}${pkg}/package.json`, "utf8")).version; } catch { return "(not installed)"; }
-}
 const escape = (text) => String(text).replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 const xml = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 

@@ -17,7 +17,7 @@ import { RUNS, runKey } from "./libraries.mjs";
 import { SETS, hasRealData, prepare } from "./data.mjs";
 import { serve } from "../../scripts/serve.mjs";
 import { launchChromium } from "../../scripts/chromium.mjs";
-import { writeReport } from "./report.mjs";
+import { describeLibraries, writeReport } from "./report.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -47,6 +47,7 @@ if (!process.argv.includes("--report-only")) {
   }
   execFileSync("node", ["scripts/build.mjs"], { cwd: root, stdio: "inherit" });
   saved.machine = machine();
+  saved.libraries = describeLibraries();
   saved.cap = capS;
 
   for (const set of sets) {
