@@ -127,7 +127,7 @@ fn an_add_holds_one_chunk_of_its_batch_and_a_refit_its_sample_not_the_batch() {
     let slack = 64 * n + (256 << 10);
     let params = IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap();
     let mut index = Index::new(params);
-    // The first add fits the quantizer on a sample of 4,096 of its 8,000 rows (12 MB).
+    // The first add fits the quantizer on a sample of 1,024 of its 8,000 rows (1.6 MB).
     let sample = quiver::quant::fit_sample(&params.quantization) * d * 4;
     let refitting = add_overhead(&mut index, &ids("a", 0..n), &data);
     assert!(index.is_quantized());
