@@ -47,6 +47,8 @@ const fmt = {
   int: (v) => Math.round(v).toLocaleString("en-US"),
   mb: (b) => (b / 1e6).toFixed(1),
 };
+/** A set's neighbour profile as a sentence: how quickly similarity falls with rank. */
+const profileText = (p) => (p ? ` Mean cosine of a query's neighbours at rank ${p.ranks.join(" / ")}: ${p.profile.map((v) => v.toFixed(2)).join(" / ")}.` : "");
 const perVector = (bytes, n) => (bytes === null || bytes === undefined ? "n/a" : fmt.int(Math.max(0, bytes) / n));
 
 export function writeReport(saved) {
@@ -69,7 +71,7 @@ ${PEERS.map((pkg) => `  ${pkg} ${saved.libraries?.versions[pkg] ?? "(not recorde
 - **Data** (\`benches/peers/data.mjs\`):
 ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 384 float32, ${s.queries} queries, ${s.source === "real"
     ? "the first rows of `../shared/data` (real all-MiniLM-L6-v2 embeddings of WordNet synsets), its lemma-name queries"
-    : "unit vectors around 2,000 random centres (seeded), queries drawn the same way"}.`).join("\n")}
+    : "seeded synthetic unit vectors: 2,000 topics in 50 super-topics, each with an 8-dimensional spread, plus a common direction, scaled so that a query's neighbours thin out as the real data's do (`syntheticVectors` in data.mjs); queries drawn the same way"}.${profileText(saved.sets?.[name])}`).join("\n")}
   - Ground truth: the exact top-10 by inner product (= cosine, the vectors are unit length), recomputed for each subset in float64 and checked against the shared ground truth where comparable.
 - **Each run** (\`benches/peers/measure.mjs\`) happens in a fresh Node process (\`node --expose-gc\`) or a fresh headless Chromium (cross-origin isolated, so \`performance.now()\` has 5 µs steps):
   1. load the library; collect garbage; note wasm memory, JS heap and (Node) RSS;

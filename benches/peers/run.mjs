@@ -14,7 +14,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RUNS, runKey } from "./libraries.mjs";
-import { SETS, hasRealData, prepare } from "./data.mjs";
+import { SETS, hasRealData, prepare, profileOf } from "./data.mjs";
 import { serve } from "../../scripts/serve.mjs";
 import { launchChromium } from "../../scripts/chromium.mjs";
 import { describeLibraries, writeReport } from "./report.mjs";
@@ -56,6 +56,7 @@ if (!process.argv.includes("--report-only")) {
       continue;
     }
     prepare(set);
+    saved.sets = { ...saved.sets, [set]: profileOf(set) };
     for (const env of envs) {
       for (const run of RUNS.filter((r) => (!r.envs || r.envs.includes(env)) && runKey(r).includes(only))) {
         const key = runKey(run);
