@@ -7,11 +7,11 @@
 //   - a bulk getAll of 1 MB records, as reopening an index loads its code pages.
 // Medians over 30 queries. The answer decides the layout of the IndexedDB store.
 import { serve } from "../scripts/serve.mjs";
-import { launchChromium } from "../scripts/chromium.mjs";
+import { launchChromiumProfile } from "../scripts/chromium.mjs";
 
 const server = await serve(0);
-const browser = await launchChromium();
-const page = await browser.newPage();
+const { context, close } = await launchChromiumProfile();
+const page = await context.newPage();
 page.on("console", (m) => console.log(m.text()));
 await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
 const results = await page.evaluate(async () => {
@@ -76,7 +76,7 @@ const results = await page.evaluate(async () => {
   db.close();
   return out;
 });
-console.log(`\nIndexedDB layouts in Chromium ${browser.version()} (headless), 100k × 384 f32, medians\n`);
+console.log(`\nIndexedDB layouts in Chromium ${context.browser().version()} (headless), 100k × 384 f32, medians\n`);
 for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(44)} ${value}`);
-await browser.close();
+await close();
 server.close();

@@ -9,13 +9,13 @@
 //   - the same searches on an in-memory index, for the cost of keeping originals on disk.
 // Usage: node benches/idb.mjs   (after `node scripts/build.mjs --bench`)
 import { serve } from "../scripts/serve.mjs";
-import { launchChromium } from "../scripts/chromium.mjs";
+import { launchChromiumProfile } from "../scripts/chromium.mjs";
 import { dataDir, loadRealData } from "../scripts/real-data.mjs";
 
 const data = dataDir();
 const server = await serve(0, { data: data ?? undefined });
-const browser = await launchChromium();
-const page = await browser.newPage();
+const { context, close } = await launchChromiumProfile();
+const page = await context.newPage();
 page.on("pageerror", (e) => console.error(e));
 await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
 if (data) {
@@ -115,10 +115,10 @@ const results = await page.evaluate(async () => {
   return out;
 });
 
-console.log(`\nPersistent index in Chromium ${browser.version()} (headless), medians\n`);
+console.log(`\nPersistent index in Chromium ${context.browser().version()} (headless), medians\n`);
 for (const [name, value] of Object.entries(results)) {
   const shown = typeof value === "number" && !Number.isInteger(value) ? value.toFixed(name.includes("recall") ? 4 : 2) : value;
   console.log(`${name.padEnd(60)} ${shown}`);
 }
-await browser.close();
+await close();
 server.close();

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { RUNS, runKey } from "./libraries.mjs";
 import { SETS, hasRealData, prepare, profileOf } from "./data.mjs";
 import { serve } from "../../scripts/serve.mjs";
-import { launchChromium } from "../../scripts/chromium.mjs";
+import { launchChromiumProfile } from "../../scripts/chromium.mjs";
 import { describeLibraries, writeReport } from "./report.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -36,7 +36,7 @@ const resume = process.argv.includes("--resume"); // keep the runs results.json 
 const saved = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, "utf8")) : { runs: [] };
 const save = (entry) => {
   saved.runs = saved.runs.filter((r) => !(r.env === entry.env && r.set === entry.set && r.key === entry.key));
-  saved.runs.push(entry);
+  saved.runs.push({ ...entry, at: new Date().toISOString() });
   writeFileSync(RESULTS, `${JSON.stringify(saved, null, 1)}\n`);
 };
 
@@ -119,10 +119,11 @@ function firstError(stderr) {
 
 async function inChromium(key, set) {
   const server = await serve(0, { isolated: true, mounts: [["/dist/", `${root}dist`], ["/benches/peers/", here]] });
-  const browser = await launchChromium(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
+  // An on-disk profile, as a user's browser has (IndexedDB on disk, a normal quota).
+  const { context, close } = await launchChromiumProfile(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
   let phase = "starting", pageError = null, timer;
   try {
-    const page = await browser.newPage();
+    const page = await context.newPage();
     page.on("console", (m) => { const t = m.text(); if (t.startsWith("phase: ")) phase = t.slice(7); });
     page.on("pageerror", (e) => { pageError ??= e.message; });
     await page.goto(`http://127.0.0.1:${server.address().port}/benches/peers/page.html`);
@@ -137,7 +138,7 @@ async function inChromium(key, set) {
     return { error: pageError && !message.includes(pageError) ? `${message} (page: ${pageError})` : message, phase };
   } finally {
     clearTimeout(timer);
-    await browser.close().catch(() => {});
+    await close().catch(() => {});
     server.close();
   }
 }
