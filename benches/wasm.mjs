@@ -8,10 +8,9 @@
 //             add time, memoryBytes, scan-only vs full search with rescoring, and the
 //             default search against a plain JavaScript loop (the bar of issue 4)
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { jsLoopTopK } from "./peers/topk.mjs";
-import { dataDir, halfTable } from "../scripts/real-data.mjs";
+import { benchVectors } from "../scripts/real-data.mjs";
+import { alternate, median } from "./timing.mjs";
 import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
@@ -22,7 +21,6 @@ const D = 384;
 // `node benches/wasm.mjs [kernels|scans|index]` runs one section; no argument runs all.
 const only = process.argv[2];
 const runs = (section) => !only || only === section;
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 // Warm-up until V8 has tiered the wasm functions up (baseline Liftoff code is replaced by
 // optimised TurboFan code in the background once a function is hot): at least 10 runs and
 // 300 ms, so the medians measure steady-state code.
@@ -77,21 +75,8 @@ for (const [q, n, target] of runs("scans") ? scanTargets : []) {
 }
 
 // --- the public Index on 100k vectors ------------------------------------------------------------
-function loadVectors(n) {
-  const dir = dataDir();
-  if (dir) {
-    const raw = readFileSync(join(dir, "wordnet.docs.f16"));
-    const bits = new Uint16Array(raw.buffer, raw.byteOffset, n * D);
-    const table = halfTable();
-    return { data: Float32Array.from(bits, (h) => table[h]), source: `all-MiniLM-L6-v2 WordNet (${dir})` };
-  }
-  let seed = 1;
-  const out = new Float32Array(n * D);
-  for (let i = 0; i < out.length; i++) out[i] = ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
-  return { data: out, source: "random (../shared/data not found)" };
-}
 const N = 100_000;
-const { data, source } = runs("index") ? loadVectors(N) : {};
+const { data, source } = runs("index") ? benchVectors(N) : {};
 if (source) console.log(`index on ${N} vectors: ${source}`);
 const ids = Array.from({ length: N }, (_, i) => `doc-${i}`);
 for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
@@ -108,15 +93,19 @@ for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
     quantization === "binary" ? "< 6 MB" : undefined, held < 6e6);
   if (quantization === "binary") {
     const queries = data.subarray(0, 64 * D);
-    let i = 0;
-    const q = () => queries.subarray((i % 64) * D, (i++ % 64 + 1) * D);
-    const scanOnly = median(await repeat(() => index.search(q(), { k: 10, oversampling: 1, rescore: false }), 60));
-    const full = median(await repeat(() => index.search(q(), { k: 10 }), 60));
+    const q = (i) => queries.subarray((i % 64) * D, ((i % 64) + 1) * D);
+    // Alternating, so the ratio does not drift with the machine's load between two timings.
+    const [scanOnly, full] = await alternate(
+      (i) => index.search(q(i), { k: 10, oversampling: 1, rescore: false }),
+      (i) => index.search(q(i), { k: 10 }),
+      100,
+    );
     report("Index.search binary 100k, scan only (rescore: false)", scanOnly, "ms");
     report("Index.search binary 100k, default (oversampling 10, rescored)", full, `ms (${(full / scanOnly).toFixed(2)}x scan)`, "< 1.5x scan", full < 1.5 * scanOnly);
     // Issue 4's bar: ten times faster than the JavaScript loop a developer would write
     // (the "JS brute force" of `npm run bench:peers`, which has the full comparison).
-    const loop = median(await repeat(() => jsLoopTopK(data, q(), 10), 15));
+    let i = 0;
+    const loop = median(await repeat(() => jsLoopTopK(data, q(i++), 10), 15));
     report("plain JS Float32Array loop, 100k, top-10", loop, "ms");
     report("Index.search default vs the JS loop", loop / full, "x faster", ">= 10x", loop / full >= 10);
   }

@@ -1,6 +1,6 @@
 // The real 384-d all-MiniLM-L6-v2 embeddings (../shared/data, or $QUIVER_DATA) for the browser
 // benchmark and the browser recall test. A user's clone has no such folder: callers skip.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +22,23 @@ export function halfTable() {
       : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
   }
   return table;
+}
+
+/** The first `n` vectors of 384 dimensions for the Node benchmarks: the real ones when the data
+ * folder exists, else seeded uniform noise (the same on every run). Returns `{ data, source }`
+ * (a Float32Array of n × 384 and a line saying which). */
+export function benchVectors(n) {
+  const d = 384, dir = dataDir();
+  if (dir) {
+    const raw = readFileSync(join(dir, "wordnet.docs.f16"));
+    const bits = new Uint16Array(raw.buffer, raw.byteOffset, n * d);
+    const table = halfTable();
+    return { data: Float32Array.from(bits, (h) => table[h]), source: `all-MiniLM-L6-v2 WordNet (${dir})` };
+  }
+  let seed = 1;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < out.length; i++) out[i] = ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return { data: out, source: "random (../shared/data not found)" };
 }
 
 /** In `page`, served with `serve(port, { data })`: fetches the files from /data/ and sets
