@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step prints the time since the start, to show where CI's minutes go.
+step() { printf '\n=== %s (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 # The relaxed-SIMD tier: +relaxed-simd added to .cargo/config.toml's +simd128 (as
 # scripts/build.mjs builds it), in its own target dir.
@@ -65,3 +66,4 @@ node scripts/demo-data.mjs --profile test
 
 step "JS tests of the built package (Node, and headless Chromium via playwright-core)"
 node --test tests/js/
+step "all checks passed"
