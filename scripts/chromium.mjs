@@ -11,8 +11,13 @@ export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--
 
 /** Launches headless Chromium with those flags, and `extraArgs`. */
 export function launchChromium(extraArgs = []) {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: [...CHROMIUM_ARGS, ...extraArgs] });
+  return chromium.launch(launchOptions(extraArgs));
 }
+
+const launchOptions = (extraArgs) => ({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [...CHROMIUM_ARGS, ...extraArgs],
+});
 
 /** Headless Chromium with a fresh on-disk profile, for what measures IndexedDB: there it lives
  * on disk with a normal profile's quota, as in a user's browser. (A page of `launchChromium()`
@@ -21,10 +26,7 @@ export function launchChromium(extraArgs = []) {
  * `close()`, which also deletes the profile. */
 export async function launchChromiumProfile(extraArgs = []) {
   const profile = await mkdtemp(join(tmpdir(), "quiver-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [...CHROMIUM_ARGS, ...extraArgs],
-  });
+  const context = await chromium.launchPersistentContext(profile, launchOptions(extraArgs));
   const close = async () => {
     await context.close();
     await rm(profile, { recursive: true, force: true });
