@@ -102,8 +102,22 @@ pub enum Error {
         received: usize,
     },
     /// A call that needs the originals in memory, on an index that keeps them elsewhere.
-    #[error("this index keeps its original vectors outside wasm memory; use the two-phase calls")]
+    #[error(
+        "this index keeps its original vectors outside wasm memory; pass their store to \
+         add_with, search_with or delete_with"
+    )]
     OriginalsElsewhere,
+    /// A call that only an index in wasm memory answers, on a persistent one.
+    #[error(
+        "{call}() needs an in-memory index: this one (from Index.open) keeps its originals \
+         and metadata in IndexedDB; build the index with new Index(...) to {purpose}"
+    )]
+    NotInMemory {
+        /// The call, as the JS API spells it.
+        call: &'static str,
+        /// What an in-memory index would let the caller do.
+        purpose: &'static str,
+    },
     /// A call that needs the originals, on an index loaded from bytes written without them.
     #[error(
         "this index was loaded without its original vectors (toBytes({{ originals: false }})), \

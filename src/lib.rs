@@ -14,12 +14,26 @@
 //! assert_eq!(hits[0].id, "a");
 //! ```
 //!
-//! Modules, bottom up: [`kernels`] (slices and integers only), [`segmented`] (the growing
-//! buffers' layout), [`sort`], [`quant`] (codes),
-//! [`search`] (selection and rescoring), [`store`] (where originals live), [`index`]
-//! (ids, slots, the data path), [`persist`] (the byte format); `wasm` is the JS binding.
+//! Modules, bottom up; each uses only those before it:
+//!
+//! ```text
+//! error, bytes (framing), rng, sort, segmented      leaves
+//! kernels                                           slices and integers only
+//! params, quant/                                    codes: fit, encode, scan
+//! search/                                           selection and exact rescoring
+//! store/                                            the Originals trait; memory; the three homes
+//! ids, index/                                       ids, slots; the one add path and search path
+//! persist                                           the toBytes format
+//! idb/                                              records; IndexedDB; the persistent index
+//! handle                                            memory or persistent, one set of calls
+//! wasm/                                             the JS binding: shims only
+//! ```
 
+pub mod bytes;
 pub mod error;
+#[cfg(target_arch = "wasm32")]
+pub mod handle;
+pub mod idb;
 pub mod ids;
 pub mod index;
 pub mod kernels;
@@ -36,6 +50,7 @@ pub mod wasm;
 
 pub use error::{Error, Result};
 pub use index::{
-    AddPlan, Hit, Index, MemoryUsage, Refit, RowChunks, Rows, SearchOptions, SearchPlan,
+    AddPlan, Answer, Hit, Index, MemoryUsage, RowChunks, Rows, SearchOptions, SearchPlan, Timings,
 };
 pub use params::{BinaryQuery, IndexParams, Metric, Quantization};
+pub use store::{Lookup, Originals, Row};

@@ -8,8 +8,10 @@ pub mod common;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::TestRng;
+use quiver::store::{ChunkFn, ready};
 use quiver::{
-    BinaryQuery, Error, Index, IndexParams, Metric, Quantization, RowChunks, Rows, SearchOptions,
+    BinaryQuery, Error, Index, IndexParams, Lookup, Metric, Originals, Quantization, Row,
+    SearchOptions,
 };
 
 const ALL_QUANTIZATIONS: [Quantization; 6] = [
@@ -610,48 +612,78 @@ fn damaged_bytes_are_rejected_never_misread() {
     }
 }
 
-/// Originals kept outside the index, as IndexedDB will keep them: slot → vector. Drives
-/// adds the way `Durable` does: plan, begin, rows chunk by chunk, then a refit from the
-/// originals it keeps.
+/// Originals kept outside the index, as IndexedDB keeps them: slot → vector. The index's
+/// one add and search paths run over it as they run over IndexedDB; its futures complete at
+/// once, so `ready` runs them here.
 struct ExternalOriginals(std::collections::HashMap<u32, Vec<f32>>);
+
+struct Found<'a>(&'a std::collections::HashMap<u32, Vec<f32>>);
+
+impl Lookup for Found<'_> {
+    fn vector(&self, slot: u32) -> Option<&[f32]> {
+        self.0.get(&slot).map(Vec::as_slice)
+    }
+    fn metadata(&self, _slot: u32) -> Option<&str> {
+        None
+    }
+}
+
+impl Originals for ExternalOriginals {
+    fn keeps_vectors(&self) -> bool {
+        true
+    }
+    fn in_wasm_memory(&self) -> bool {
+        false
+    }
+    fn try_reserve(&mut self, _additional: usize) -> quiver::Result<()> {
+        Ok(())
+    }
+    async fn fetch(&self, slots: &[u32]) -> quiver::Result<Box<dyn Lookup + '_>> {
+        assert!(
+            slots.iter().all(|s| self.0.contains_key(s)),
+            "fetched a slot never stored"
+        );
+        Ok(Box::new(Found(&self.0)))
+    }
+    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> quiver::Result<()> {
+        // In chunks, as IndexedDB reads them.
+        for chunk in live.chunks(1000) {
+            f(chunk, &Found(&self.0));
+        }
+        Ok(())
+    }
+    async fn put(&mut self, rows: &[Row<'_>], _live: &dyn Fn(u32) -> bool) -> quiver::Result<()> {
+        for row in rows {
+            self.0.insert(row.slot, row.vector.to_vec());
+        }
+        Ok(())
+    }
+    async fn clear(&mut self, slots: &[u32], _live: &dyn Fn(u32) -> bool) -> quiver::Result<()> {
+        for slot in slots {
+            self.0.remove(slot);
+        }
+        Ok(())
+    }
+}
 
 impl ExternalOriginals {
     fn add(&mut self, index: &mut Index, ids: &[String], vectors: &[f32]) {
-        let rows: &dyn Rows = &vectors;
-        let plan = index.plan_add(ids, rows, None).unwrap();
-        let mut chunks = RowChunks::new(rows, index.params()).unwrap();
-        index.begin_add(ids, &plan).unwrap();
-        let d = index.params().dimensions;
-        while let Some((first, chunk)) = chunks.next_chunk().unwrap() {
-            index.put_rows(ids, &plan, first, chunk, None);
-            for (i, row) in (first..).zip(chunk.chunks_exact(d)) {
-                self.0.insert(plan.slots[i], row.to_vec());
-            }
-        }
-        if plan.refits {
-            let sample: Vec<f32> = (index.fit_sample_slots().iter())
-                .flat_map(|s| self.0[s].iter().copied())
-                .collect();
-            let mut refit = index.start_refit(&sample).unwrap();
-            if let Some(refit) = &mut refit {
-                for slot in index.live_slots() {
-                    refit.encode(slot, &self.0[&slot]);
-                }
-            }
-            index.finish_refit(refit);
-        }
+        ready(index.add_with(ids, &vectors, None, self))
+            .unwrap()
+            .unwrap();
+    }
+
+    fn delete(&mut self, index: &mut Index, ids: &[String]) -> Vec<u32> {
+        ready(index.delete_with(ids, self)).unwrap().unwrap()
     }
 
     fn search(&self, index: &Index, q: &[f32], options: &SearchOptions) -> Vec<(String, f32)> {
-        let plan = index.plan_search(q, options).unwrap();
-        let map = &self.0;
-        index
-            .finish_search(plan, &|slot| map[&slot].as_slice())
-            .iter()
-            .map(|c| {
-                let score = index.params().metric.score_from_key(c.key);
-                (index.id(c.slot).unwrap().to_owned(), score)
-            })
+        let answer = ready(index.search_with(q, options, self, &|| 0.0))
+            .unwrap()
+            .unwrap();
+        answer
+            .hits(index)
+            .map(|h| (h.id.to_owned(), h.score))
             .collect()
     }
 }
@@ -677,7 +709,7 @@ fn an_index_with_originals_elsewhere_answers_exactly_like_one_in_memory() {
             .unwrap();
         originals.add(&mut external, &upsert, &data[2000 * d..2010 * d]);
         let gone = ids(100..150);
-        assert_eq!(memory.delete(&gone), external.delete(&gone));
+        assert_eq!(memory.delete(&gone), originals.delete(&mut external, &gone));
         assert!(
             memory.to_bytes().len() > external.to_bytes().len(),
             "no originals stored"
@@ -739,7 +771,7 @@ fn add_on_an_index_with_originals_elsewhere_is_an_error_that_changes_nothing() {
 
 #[test]
 fn header_and_pages_rebuild_the_index_and_reject_wrong_pages() {
-    use quiver::persist::PAGE_SLOTS;
+    use quiver::idb::PAGE_SLOTS;
     let d = 16;
     let n = 2 * PAGE_SLOTS + 123;
     let data = TestRng::new(51).clustered(n, d);
@@ -748,7 +780,7 @@ fn header_and_pages_rebuild_the_index_and_reject_wrong_pages() {
         let mut index = Index::new_external(params);
         let mut originals = ExternalOriginals(Default::default());
         originals.add(&mut index, &ids(0..n), &data);
-        index.delete(&ids(5..9));
+        originals.delete(&mut index, &ids(5..9));
         assert_eq!(index.pages(), 3);
         let pages: Vec<Vec<u8>> = (0..index.pages()).map(|p| index.page_bytes(p)).collect();
         let header = index.header_bytes();

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quiver::persist::Writer;
+use quiver::bytes::Writer;
 use quiver::{Index, SearchOptions};
 
 fuzz_target!(|data: &[u8]| {

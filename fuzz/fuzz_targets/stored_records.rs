@@ -5,9 +5,10 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use quiver::persist::Writer;
-use quiver::store::block::Block;
-use quiver::{Index, SearchOptions, SearchPlan};
+use quiver::bytes::Writer;
+use quiver::idb::block::Block;
+use quiver::store::{MemoryStore, Originals, ready};
+use quiver::{Index, SearchOptions};
 
 #[derive(Debug, Arbitrary)]
 struct Records {
@@ -30,11 +31,18 @@ fuzz_target!(|records: Records| {
     if let Ok(index) = Index::from_records(&framed(&records.header), &pages) {
         let d = index.params().dimensions;
         let query = vec![0.5f32; d];
-        let zeros = vec![0.0f32; d];
-        if let Ok(plan) = index.plan_search(&query, &SearchOptions::default()) {
-            let exact = matches!(plan, SearchPlan::Exact { .. });
-            let found = index.finish_search(plan, &|_| &zeros);
-            assert!(found.len() <= 10 && (exact || found.iter().all(|c| index.is_live(c.slot))));
+        // Originals of zeros for every slot, in memory.
+        let mut zeros = MemoryStore::new(d);
+        if zeros.try_reserve(index.slot_count()).is_ok() {
+            for slot in 0..index.slot_count() as u32 {
+                zeros.set(slot, &vec![0.0; d], None);
+            }
+            let options = SearchOptions::default();
+            let search = ready(index.search_with(&query, &options, &zeros, &|| 0.0));
+            if let Some(Ok(answer)) = search {
+                let found = &answer.found;
+                assert!(found.len() <= 10 && found.iter().all(|c| index.is_live(c.slot)));
+            }
         }
     }
     let (number, d) = (

@@ -19,9 +19,9 @@
 //! rescored candidates from 0.90 (Hamming) to 0.97; centring and a random rotation changed it
 //! by under 0.005, so neither is the default.
 
+use crate::bytes::{Reader, Writer};
 use crate::error::{Result, try_grow};
 use crate::params::{BinaryQuery, Metric};
-use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 
 use super::fastscan::{Blocks, Table};

@@ -7,9 +7,9 @@
 //! holds the query's partial inner product (or Hamming distance) for each of the 16 bit
 //! patterns, so one kernel serves both.
 
+use crate::bytes::{Reader, Writer};
 use crate::error::Result;
 use crate::kernels::{self, FASTSCAN_BLOCK};
-use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 use crate::segmented::{SEGMENT_SLOTS, Segmented};
 

@@ -20,10 +20,10 @@
 //! 117k set (`tests/recall.rs`): recall@10 without rescoring 0.9900 with a 7-bit query
 //! against 0.9917 with 8 bits, and 1.0 at the default oversampling of 2 either way.
 
+use crate::bytes::{Reader, Writer};
 use crate::error::{Result, try_grow};
 use crate::kernels;
 use crate::params::Metric;
-use crate::persist::{Reader, Writer};
 use crate::search::topk::TopK;
 use crate::segmented::{SEGMENT_SLOTS, Segmented};
 

@@ -7,9 +7,9 @@ pub mod int8;
 pub mod kmeans;
 pub mod pq;
 
+use crate::bytes::{Reader, Writer};
 use crate::error::Result;
 use crate::params::{IndexParams, Quantization};
-use crate::persist::{Reader, Writer};
 use crate::rng::Rng;
 use crate::search::topk::TopK;
 

@@ -10,10 +10,10 @@
 //! Training uses a bounded random sample ([`TRAIN_SAMPLE`] vectors), so fitting 100k vectors
 //! costs the same as fitting 10k.
 
+use crate::bytes::{Reader, Writer};
 use crate::error::Result;
 use crate::kernels;
 use crate::params::Metric;
-use crate::persist::{Reader, Writer};
 use crate::rng::Rng;
 use crate::search::topk::TopK;
 use crate::segmented::{SEGMENT_SLOTS, Segmented};

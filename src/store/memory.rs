@@ -1,95 +1,145 @@
 //! Originals in memory: one row of `dimensions` values per slot (in segments: see
-//! [`crate::segmented`]) and a metadata vector. An index loaded from bytes written without
-//! originals keeps the metadata alone.
+//! [`crate::segmented`]) and the metadata. [`Metadata`] alone is what a codes-only index
+//! keeps.
 
+use super::{ChunkFn, Lookup, Originals, Row};
 use crate::error::{Result, try_grow};
 use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
-/// Keeps every original in memory (`4 × dimensions` bytes a vector), or only the metadata.
+/// Per slot: the metadata's JSON text.
+#[derive(Debug, Clone, Default)]
+pub struct Metadata(Vec<Option<Box<str>>>);
+
+impl Metadata {
+    /// Stores `metadata` in `slot` (an existing slot, or the next new one).
+    pub fn set(&mut self, slot: u32, metadata: Option<&str>) {
+        let slot = slot as usize;
+        if slot == self.0.len() {
+            self.0.push(metadata.map(Into::into));
+        } else {
+            self.0[slot] = metadata.map(Into::into);
+        }
+    }
+
+    /// The metadata in `slot`.
+    pub fn get(&self, slot: u32) -> Option<&str> {
+        self.0.get(slot as usize)?.as_deref()
+    }
+
+    /// Makes room for `additional` more slots.
+    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        try_grow(&mut self.0, additional, false, "the metadata")
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        self.0.capacity() * size_of::<Option<Box<str>>>()
+            + self.0.iter().flatten().map(|m| m.len()).sum::<usize>()
+    }
+}
+
+/// Keeps every original in memory (`4 × dimensions` bytes a vector) and the metadata.
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
-    /// False for a metadata-only store: `vectors` stays empty.
-    keeps_vectors: bool,
     /// One row per slot.
     vectors: Segmented<f32>,
-    /// Per slot: the metadata's JSON text.
-    metadata: Vec<Option<Box<str>>>,
+    metadata: Metadata,
 }
 
 impl MemoryStore {
     /// An empty store for vectors of `dimensions` values.
     pub fn new(dimensions: usize) -> Self {
         MemoryStore {
-            keeps_vectors: true,
             vectors: Segmented::new(dimensions, SEGMENT_SLOTS),
-            metadata: Vec::new(),
+            metadata: Metadata::default(),
         }
     }
 
-    /// An empty store that keeps metadata only (`put` ignores the vectors).
-    pub fn metadata_only(dimensions: usize) -> Self {
-        MemoryStore {
-            keeps_vectors: false,
-            ..MemoryStore::new(dimensions)
-        }
+    /// Stores `vector` and `metadata` (JSON text) in `slot` (an existing slot, or the next
+    /// new one).
+    pub fn set(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
+        self.metadata.set(slot, metadata);
+        self.vectors.grow_to(slot as usize + 1);
+        self.vectors.row_mut(slot as usize).copy_from_slice(vector);
     }
 
-    /// True if the store keeps the originals, not just the metadata.
-    pub fn keeps_vectors(&self) -> bool {
-        self.keeps_vectors
+    /// The metadata alone (what `toBytes({ originals: false })` keeps).
+    pub fn metadata_table(&self) -> &Metadata {
+        &self.metadata
     }
 
-    /// Stores `vector` and `metadata` (JSON text) in `slot` (an existing slot, or the next new one).
-    pub fn put(&mut self, slot: u32, vector: &[f32], metadata: Option<&str>) {
-        let slot = slot as usize;
-        if slot == self.metadata.len() {
-            self.metadata.push(metadata.map(Into::into));
-        } else {
-            self.metadata[slot] = metadata.map(Into::into);
-        }
-        if self.keeps_vectors {
-            self.vectors.grow_to(slot + 1);
-            self.vectors.row_mut(slot).copy_from_slice(vector);
-        }
-    }
-
-    /// Makes room for `additional` more slots.
-    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        if self.keeps_vectors {
-            self.vectors.try_reserve(additional, "the originals")?;
-        }
-        try_grow(&mut self.metadata, additional, false, "the metadata")
-    }
-
-    /// Forgets what `slot` holds (its vector becomes zeros).
-    pub fn clear(&mut self, slot: u32) {
-        let slot = slot as usize;
-        if self.keeps_vectors {
-            self.vectors.row_mut(slot).fill(0.0);
-        }
-        self.metadata[slot] = None;
-    }
-
-    /// The original in `slot` (`None` in a metadata-only store).
-    pub fn vector(&self, slot: u32) -> Option<&[f32]> {
-        let slot = slot as usize;
-        self.keeps_vectors.then(|| self.vectors.row(slot))
+    /// The original in `slot`.
+    pub fn row(&self, slot: u32) -> &[f32] {
+        self.vectors.row(slot as usize)
     }
 
     /// The metadata in `slot`.
     pub fn metadata(&self, slot: u32) -> Option<&str> {
-        self.metadata[slot as usize].as_deref()
+        self.metadata.get(slot)
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.vectors.memory_bytes()
-            + self.metadata.capacity() * size_of::<Option<Box<str>>>()
-            + self
-                .metadata
-                .iter()
-                .flatten()
-                .map(|m| m.len())
-                .sum::<usize>()
+        self.vectors.memory_bytes() + self.metadata.memory_bytes()
+    }
+}
+
+impl Lookup for MemoryStore {
+    fn vector(&self, slot: u32) -> Option<&[f32]> {
+        Some(self.row(slot))
+    }
+
+    fn metadata(&self, slot: u32) -> Option<&str> {
+        self.metadata.get(slot)
+    }
+}
+
+/// Every future completes at once: nothing is read, only borrowed.
+impl Originals for MemoryStore {
+    fn keeps_vectors(&self) -> bool {
+        true
+    }
+
+    fn in_wasm_memory(&self) -> bool {
+        true
+    }
+
+    fn try_reserve(&mut self, additional: usize) -> Result<()> {
+        self.vectors.try_reserve(additional, "the originals")?;
+        self.metadata.try_reserve(additional)
+    }
+
+    async fn fetch(&self, _slots: &[u32]) -> Result<Box<dyn Lookup + '_>> {
+        Ok(Box::new(self))
+    }
+
+    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> Result<()> {
+        f(live, self);
+        Ok(())
+    }
+
+    async fn put(&mut self, rows: &[Row<'_>], _live: &dyn Fn(u32) -> bool) -> Result<()> {
+        for row in rows {
+            self.set(row.slot, row.vector, row.metadata);
+        }
+        Ok(())
+    }
+
+    async fn clear(&mut self, slots: &[u32], _live: &dyn Fn(u32) -> bool) -> Result<()> {
+        for &slot in slots {
+            self.vectors.row_mut(slot as usize).fill(0.0);
+            self.metadata.set(slot, None);
+        }
+        Ok(())
+    }
+}
+
+impl<T: Lookup + ?Sized> Lookup for &T {
+    fn vector(&self, slot: u32) -> Option<&[f32]> {
+        (**self).vector(slot)
+    }
+
+    fn metadata(&self, slot: u32) -> Option<&str> {
+        (**self).metadata(slot)
     }
 }

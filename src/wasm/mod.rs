@@ -1,5 +1,6 @@
-//! The JS binding: the only module that knows wasm-bindgen. Each exported method is a short
-//! shim: convert and check the JS values, call the core [`crate::Index`], convert back.
+//! The JS binding: the only module that exports to JS. Each exported method is a short
+//! shim: convert and check the JS values, call the core [`Handle`] (the same calls for an
+//! index in memory and a persistent one) through the call [`Queue`], convert back.
 //! Methods that the API contract types as `Promise` return a promise that rejects with an
 //! `Error` on bad input (they never throw synchronously), so `await` sees every failure.
 
@@ -8,19 +9,20 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod convert;
-mod durable;
 mod options;
 mod queue;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::index::{Hit, Index};
-use durable::Durable;
+use crate::handle::Handle;
+use crate::idb::Persistent;
+use crate::index::{Hit, Index, Timings};
+use queue::Queue;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -82,55 +84,66 @@ extern "C" {
     pub type MetadataArg;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`, in milliseconds: times the phases of a search. (Every engine
+    /// quiver supports has it: browsers, workers, Node.)
+    #[wasm_bindgen(js_namespace = performance)]
+    fn now() -> f64;
+}
+
 /// A vector index: in wasm memory (`new Index`), or persisted in IndexedDB (`Index.open`).
 #[wasm_bindgen(js_name = Index)]
 pub struct JsIndex {
     /// `None` once `close()` ran.
-    inner: Option<Backend>,
-    /// Milliseconds of an in-memory index's last search: scan, 0 (no reads), rescoring.
-    last_search: Cell<[f64; 3]>,
-}
-
-enum Backend {
-    /// Everything in wasm memory; calls complete synchronously. (Boxed: `Index` is large.)
-    Memory(Box<Index>),
-    /// Codes in wasm memory, originals in IndexedDB; calls run in order through a queue.
-    Durable(Rc<Durable>),
+    handle: Option<Rc<Handle>>,
+    /// Orders the calls.
+    queue: Queue,
+    /// The phases of the last search.
+    last_search: Rc<Cell<Timings>>,
 }
 
 fn closed() -> JsError {
     JsError::new("this Index is closed; create or open a new one")
 }
 
-/// A promise settled with the result of `f`.
-fn settle(f: impl FnOnce() -> Result<JsValue, JsError>) -> Promise {
-    match f() {
-        Ok(value) => Promise::resolve(&value),
-        Err(error) => Promise::reject(&error.into()),
-    }
-}
-
 /// JS hits from core hits.
-fn hits_to_js<'a>(hits: impl ExactSizeIterator<Item = Hit<'a>>) -> Result<JsValue, JsError> {
+fn hits_to_js(hits: Vec<Hit<'_>>) -> Result<JsValue, JsError> {
     let out = Array::new_with_length(hits.len() as u32);
-    for (i, hit) in hits.enumerate() {
-        out.set(i as u32, convert::hit(&hit)?.into());
+    for (i, hit) in hits.iter().enumerate() {
+        out.set(i as u32, convert::hit(hit)?.into());
     }
     Ok(out.into())
 }
 
 impl JsIndex {
-    fn backend(&self) -> Result<&Backend, JsError> {
-        self.inner.as_ref().ok_or_else(closed)
+    fn wrap(handle: Handle) -> JsIndex {
+        JsIndex {
+            handle: Some(Rc::new(handle)),
+            queue: Queue::new(),
+            last_search: Rc::default(),
+        }
     }
 
-    /// Runs `f` on the in-memory state (for a persistent index, as a write under way has
-    /// changed it so far).
-    fn with_index<R>(&self, f: impl FnOnce(&Index) -> R) -> Result<R, JsError> {
-        Ok(match self.backend()? {
-            Backend::Memory(index) => f(index),
-            Backend::Durable(durable) => durable.with_index(f),
-        })
+    fn handle(&self) -> Result<&Rc<Handle>, JsError> {
+        self.handle.as_ref().ok_or_else(closed)
+    }
+
+    /// Queues `call` with the handle, after converting its input with `input`; a closed
+    /// index or bad input rejects the promise.
+    fn call<I, F>(
+        &self,
+        input: impl FnOnce(&Handle) -> Result<I, JsError>,
+        call: impl FnOnce(Rc<Handle>, I) -> F,
+    ) -> Promise
+    where
+        F: Future<Output = Result<JsValue, JsError>> + 'static,
+    {
+        let converted = self.handle().and_then(|h| Ok((h.clone(), input(h)?)));
+        match converted {
+            Ok((handle, input)) => self.queue.run(call(handle, input)),
+            Err(error) => Promise::reject(&error.into()),
+        }
     }
 }
 
@@ -142,10 +155,9 @@ impl JsIndex {
         #[wasm_bindgen(unchecked_param_type = "IndexOptions")] options: JsValue,
     ) -> Result<JsIndex, JsError> {
         let params = options::index_params(options)?;
-        Ok(JsIndex {
-            last_search: Cell::default(),
-            inner: Some(Backend::Memory(Box::new(Index::new(params)))),
-        })
+        Ok(JsIndex::wrap(Handle::Memory(RefCell::new(Index::new(
+            params,
+        )))))
     }
 
     /// Opens the persistent index `name` (IndexedDB database `quiver:<name>`), creating it
@@ -169,50 +181,32 @@ impl JsIndex {
         })();
         wasm_bindgen_futures::future_to_promise(async move {
             let (name, params) = parsed?;
-            let durable = Durable::open(&name, params).await.map_err(JsError::from)?;
-            Ok(JsIndex {
-                last_search: Cell::default(),
-                inner: Some(Backend::Durable(Rc::new(durable))),
-            }
-            .into())
+            let persistent = Persistent::open(&name, params)
+                .await
+                .map_err(JsError::from)?;
+            Ok(JsIndex::wrap(Handle::Persistent(persistent)).into())
         })
     }
 
     /// Inserts or replaces vectors by id; all or nothing.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn add(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Float32Array | Float32Array[]")] vectors: JsValue,
         metadata: Option<MetadataArg>,
     ) -> Promise {
-        let converted = (|| {
-            let dimensions = self.with_index(|i| i.params().dimensions)?;
+        let input = |h: &Handle| {
             let ids = convert::strings(&ids, "ids")?;
-            // A persistent index's add may run after calls queued before it.
-            let snapshot = matches!(self.inner, Some(Backend::Durable(_)));
-            let vectors = convert::rows(&vectors, dimensions, snapshot)?;
+            // A call that may run later reads a copy, not the caller's array.
+            let rows = convert::rows(&vectors, h.params().dimensions, h.runs_later())?;
             let metadata = convert::metadata(metadata.map(JsValue::from))?;
-            Ok::<_, JsError>((ids, vectors, metadata))
-        })();
-        let (ids, vectors, metadata) = match converted {
-            Ok(input) => input,
-            Err(error) => return Promise::reject(&error.into()),
+            Ok((ids, rows, metadata))
         };
-        match &mut self.inner {
-            None => Promise::reject(&closed().into()),
-            Some(Backend::Memory(index)) => settle(|| {
-                index.add_rows(&ids, &vectors, metadata.as_deref())?;
-                Ok(JsValue::UNDEFINED)
-            }),
-            Some(Backend::Durable(durable)) => {
-                let d = durable.clone();
-                durable.queue.run(async move {
-                    d.add(&ids, &vectors, metadata.as_deref()).await?;
-                    Ok(JsValue::UNDEFINED)
-                })
-            }
-        }
+        self.call(input, |h, (ids, rows, metadata)| async move {
+            h.add(&ids, &rows, metadata.as_deref()).await?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// The best hits for `query`, best first.
@@ -222,60 +216,29 @@ impl JsIndex {
         #[wasm_bindgen(unchecked_param_type = "Float32Array")] query: JsValue,
         options: Option<SearchOptionsArg>,
     ) -> Promise {
-        let converted = (|| {
+        let input = |_: &Handle| {
             let query = convert::query(&query)?;
             let options = options::search_options(options.map(JsValue::from))?;
-            Ok::<_, JsError>((query, options))
-        })();
-        let (query, options) = match (converted, self.backend()) {
-            (Ok(input), Ok(_)) => input,
-            (Err(error), _) | (_, Err(error)) => return Promise::reject(&error.into()),
+            Ok((query, options))
         };
-        match &self.inner {
-            Some(Backend::Durable(durable)) => {
-                let d = durable.clone();
-                durable.queue.run(async move {
-                    let hits = d.search(&query, &options).await?;
-                    hits_to_js(hits.iter().map(|h| Hit {
-                        id: &h.id,
-                        score: h.score,
-                        metadata: h.metadata.as_deref(),
-                    }))
-                })
-            }
-            _ => settle(|| {
-                self.with_index(|index| {
-                    let (hits, [scan, rescore]) =
-                        index.search_timed(&query, &options, durable::now)?;
-                    self.last_search.set([scan, 0.0, rescore]);
-                    hits_to_js(hits.into_iter())
-                })?
-            }),
-        }
+        let last_search = self.last_search.clone();
+        self.call(input, |h, (query, options)| async move {
+            let (hits, timings) = h.search(&query, &options, &now, hits_to_js).await?;
+            last_search.set(timings);
+            hits
+        })
     }
 
     /// Removes ids; resolves to how many were present.
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn delete(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
     ) -> Promise {
-        let ids = match convert::strings(&ids, "ids") {
-            Ok(ids) => ids,
-            Err(error) => return Promise::reject(&error.into()),
-        };
-        match &mut self.inner {
-            None => Promise::reject(&closed().into()),
-            Some(Backend::Memory(index)) => {
-                Promise::resolve(&JsValue::from(index.delete(&ids).len() as u32))
-            }
-            Some(Backend::Durable(durable)) => {
-                let d = durable.clone();
-                durable
-                    .queue
-                    .run(async move { Ok(JsValue::from(d.delete(&ids).await? as u32)) })
-            }
-        }
+        let input = |_: &Handle| convert::strings(&ids, "ids");
+        self.call(input, |h, ids| async move {
+            Ok(JsValue::from(h.delete(&ids).await? as u32))
+        })
     }
 
     /// The stored vector (unit length for cosine; absent for an index loaded without
@@ -284,28 +247,14 @@ impl JsIndex {
         unchecked_return_type = "Promise<{ vector?: Float32Array; metadata?: unknown } | undefined>"
     )]
     pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> Promise {
-        let id = match convert::string(&id, "id") {
-            Ok(id) => id,
-            Err(error) => return Promise::reject(&error.into()),
-        };
-        match &self.inner {
-            None => Promise::reject(&closed().into()),
-            Some(Backend::Memory(index)) => settle(|| match index.get(&id) {
+        let input = |_: &Handle| convert::string(&id, "id");
+        self.call(input, |h, id| async move {
+            h.get(&id, |found| match found {
                 None => Ok(JsValue::UNDEFINED),
                 Some((vector, metadata)) => Ok(convert::record(vector, metadata)?.into()),
-            }),
-            Some(Backend::Durable(durable)) => {
-                let d = durable.clone();
-                durable.queue.run(async move {
-                    match d.get(&id).await? {
-                        None => Ok(JsValue::UNDEFINED),
-                        Some(e) => {
-                            Ok(convert::record(Some(&e.vector), e.metadata.as_deref())?.into())
-                        }
-                    }
-                })
-            }
-        }
+            })
+            .await?
+        })
     }
 
     /// The whole index (options, ids, originals, metadata, codes) in the versioned byte
@@ -315,82 +264,59 @@ impl JsIndex {
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self, options: Option<ToBytesOptionsArg>) -> Result<Uint8Array, JsError> {
         let with_originals = options::to_bytes_originals(options.map(JsValue::from))?;
-        let index = match self.backend()? {
-            Backend::Memory(index) => index,
-            Backend::Durable(_) => {
-                return Err(JsError::new(
-                    "toBytes() needs an in-memory index: this one (from Index.open) keeps its \
-                     originals and metadata in IndexedDB; build the index with new Index(...) to \
-                     export it",
-                ));
-            }
-        };
-        let bytes = if with_originals {
-            index.to_bytes()
-        } else {
-            index.to_bytes_without_originals()?
-        };
+        let bytes = self.handle()?.to_bytes(with_originals)?;
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 
     /// Loads bytes written by `toBytes`; damaged or foreign bytes throw.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: &Uint8Array) -> Result<JsIndex, JsError> {
-        Ok(JsIndex {
-            last_search: Cell::default(),
-            inner: Some(Backend::Memory(Box::new(Index::from_bytes(
-                &bytes.to_vec(),
-            )?))),
-        })
+        let index = Index::from_bytes(&bytes.to_vec())?;
+        Ok(JsIndex::wrap(Handle::Memory(RefCell::new(index))))
     }
 
     /// Releases the index's memory (and, once the calls already made have finished, its
     /// database connection); later calls reject with an error.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&mut self) -> Promise {
-        match self.inner.take() {
-            Some(Backend::Durable(durable)) => {
-                let d = durable.clone();
-                durable.queue.run(async move {
-                    d.close();
-                    Ok(JsValue::UNDEFINED)
-                })
-            }
-            _ => Promise::resolve(&JsValue::UNDEFINED),
-        }
+        let Some(handle) = self.handle.take() else {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        };
+        self.queue.run(async move {
+            handle.close();
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Number of vectors.
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> Result<u32, JsError> {
-        match self.backend()? {
-            Backend::Durable(durable) => Ok(durable.len() as u32),
-            Backend::Memory(_) => self.with_index(|i| i.len() as u32),
-        }
+        Ok(self.handle()?.len() as u32)
     }
 
     /// Length of every vector.
     #[wasm_bindgen(getter)]
     pub fn dimensions(&self) -> Result<u32, JsError> {
-        self.with_index(|i| i.params().dimensions as u32)
+        Ok(self.handle()?.params().dimensions as u32)
     }
 
     /// The metric's name.
     #[wasm_bindgen(getter, unchecked_return_type = "Metric")]
     pub fn metric(&self) -> Result<String, JsError> {
-        self.with_index(|i| i.params().metric.name().to_owned())
+        Ok(self.handle()?.params().metric.name().to_owned())
     }
 
     /// The quantization's name.
     #[wasm_bindgen(getter, unchecked_return_type = "Quantization")]
     pub fn quantization(&self) -> Result<String, JsError> {
-        self.with_index(|i| i.params().quantization.name().to_owned())
+        Ok(self.handle()?.params().quantization.name().to_owned())
     }
 
     /// Bytes the index holds in wasm memory (codes, ids, and the originals it keeps).
     #[wasm_bindgen(getter, js_name = memoryBytes)]
     pub fn memory_bytes(&self) -> Result<f64, JsError> {
-        self.with_index(|i| i.memory_bytes() as f64)
+        let usage = self.handle()?.memory_usage();
+        Ok((usage.codes + usage.ids + usage.store) as f64)
     }
 
     /// Size of the module's whole linear memory in bytes (all indexes, plus allocator slack).
@@ -406,7 +332,7 @@ impl JsIndex {
     #[cfg(feature = "bench")]
     #[wasm_bindgen(js_name = memoryUsage)]
     pub fn memory_usage(&self) -> Result<Vec<f64>, JsError> {
-        let usage = self.with_index(Index::memory_usage)?;
+        let usage = self.handle()?.memory_usage();
         Ok(vec![
             usage.codes as f64,
             usage.ids as f64,
@@ -419,11 +345,13 @@ impl JsIndex {
     /// Zeros before the first search.
     #[wasm_bindgen(js_name = lastSearchTimings)]
     pub fn last_search_timings(&self) -> Result<Vec<f64>, JsError> {
-        let timings = match self.backend()? {
-            Backend::Durable(durable) => &durable.last_search,
-            Backend::Memory(_) => &self.last_search,
-        };
-        Ok(timings.get().to_vec())
+        self.handle()?;
+        let Timings {
+            scan,
+            read,
+            rescore,
+        } = self.last_search.get();
+        Ok(vec![scan, read, rescore])
     }
 
     /// The SIMD tier this module runs: "simd128".

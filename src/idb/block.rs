@@ -1,6 +1,6 @@
 //! The record that holds originals outside wasm memory: the vectors and metadata of
 //! [`BLOCK_SLOTS`] consecutive slots, framed and checksummed like every stored byte string
-//! (see [`crate::persist`]), so a damaged record is an error, never a wrong vector.
+//! (see [`crate::bytes`]), so a damaged record is an error, never a wrong vector.
 //!
 //! Why blocks of 8: measured in headless Chromium 156 (`npm run bench:idb`, 100k × 384 f32,
 //! transactions of 1,000 vectors, medians of 30 queries):
@@ -20,8 +20,8 @@
 //! 1 = holds a vector), and for a full slot the vector (`dimensions` f32) and its
 //! metadata (u32 length, `u32::MAX` = none, then UTF-8 JSON text).
 
+use crate::bytes::{Reader, Writer};
 use crate::error::Result;
-use crate::persist::{Reader, Writer};
 
 /// Consecutive slots per record: slot `s` lives in block `s / BLOCK_SLOTS`.
 pub const BLOCK_SLOTS: usize = 8;

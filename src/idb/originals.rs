@@ -1,0 +1,162 @@
+//! The originals of a persistent index as one IndexedDB transaction sees them: the
+//! [`Originals`] that [`super::Persistent`] passes to the core's add and search paths.
+//! Originals live in records of [`BLOCK_SLOTS`] slots ([`Block`]); a transaction reads its
+//! own writes, so a refit in an add reads the rows that add stored.
+
+use hashbrown::{HashMap, HashSet};
+
+use super::block::{BLOCK_SLOTS, Block, Entry, block_of};
+use super::store::Tx;
+use crate::error::{Error, Result};
+use crate::index::ADD_CHUNK_ROWS;
+use crate::sort::heapsort_by;
+use crate::store::{ChunkFn, Lookup, Originals, Row};
+
+/// Blocks read per `getAll` by a scan (an exact search or a refit): as many originals as
+/// an add handles at a time (1,024, 1.5 MB at 384 dimensions), so neither ever holds more
+/// than that in wasm memory.
+const SCAN_BLOCKS: u32 = (ADD_CHUNK_ROWS / BLOCK_SLOTS) as u32;
+
+/// The originals in the stores of `tx`, vectors of `dimensions` values.
+pub struct TxOriginals<'t> {
+    tx: &'t Tx,
+    dimensions: usize,
+}
+
+impl<'t> TxOriginals<'t> {
+    /// The originals `tx` reads and writes.
+    pub fn new(tx: &'t Tx, dimensions: usize) -> Self {
+        TxOriginals { tx, dimensions }
+    }
+
+    /// Writes `updates` (`None` clears a slot) into their blocks. A block that also holds
+    /// a live slot outside `updates` is read first, inside the transaction (so it may be
+    /// one this call wrote already), and merged; a block left empty is deleted.
+    async fn write(
+        &self,
+        updates: impl Iterator<Item = (u32, Option<Entry>)>,
+        live: &dyn Fn(u32) -> bool,
+    ) -> Result<()> {
+        let updates: Vec<(u32, Option<Entry>)> = updates.collect();
+        let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
+        let merge: Vec<u32> = blocks_of(updated.iter().copied())
+            .into_iter()
+            .filter(|&b| block_slots(b).any(|s| live(s) && !updated.contains(&s)))
+            .collect();
+        let mut blocks = self.tx.read_blocks(&merge, self.dimensions).await?;
+        if let Some(missing) = merge.iter().find(|&b| !blocks.contains_key(b)) {
+            return Err(Error::Corrupt(format!(
+                "the originals of block {missing} are missing from the database"
+            )));
+        }
+        for (slot, entry) in updates {
+            blocks
+                .entry(block_of(slot))
+                .or_insert_with(|| Block::empty(block_of(slot)))
+                .set(slot, entry);
+        }
+        (blocks.values()).try_for_each(|block| self.tx.put_block(block, self.dimensions))
+    }
+}
+
+/// Blocks read by one call, by number.
+struct Blocks(HashMap<u32, Block>);
+
+impl Blocks {
+    fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.0.get(&block_of(slot))?.entry(slot)
+    }
+
+    /// Checks that every one of `slots` (live slots) has its original, before the scoring
+    /// relies on it.
+    fn check_present(&self, slots: &[u32]) -> Result<()> {
+        match slots.iter().find(|&&s| self.entry(s).is_none()) {
+            Some(slot) => Err(Error::Corrupt(format!(
+                "the original of live slot {slot} is missing from the database"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Lookup for Blocks {
+    fn vector(&self, slot: u32) -> Option<&[f32]> {
+        self.entry(slot).map(|e| e.vector.as_slice())
+    }
+
+    fn metadata(&self, slot: u32) -> Option<&str> {
+        self.entry(slot)?.metadata.as_deref()
+    }
+}
+
+impl Originals for TxOriginals<'_> {
+    fn keeps_vectors(&self) -> bool {
+        true
+    }
+
+    fn in_wasm_memory(&self) -> bool {
+        false
+    }
+
+    fn try_reserve(&mut self, _additional: usize) -> Result<()> {
+        Ok(())
+    }
+
+    async fn fetch(&self, slots: &[u32]) -> Result<Box<dyn Lookup + '_>> {
+        let numbers = blocks_of(slots.iter().copied());
+        let blocks = Blocks(self.tx.read_blocks(&numbers, self.dimensions).await?);
+        blocks.check_present(slots)?;
+        Ok(Box::new(blocks))
+    }
+
+    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> Result<()> {
+        let mut rest = live;
+        while let Some(&next) = rest.first() {
+            // The range of blocks from the next live slot's: one `getAll`.
+            let first = block_of(next);
+            let end = first.saturating_add(SCAN_BLOCKS);
+            let count = rest.partition_point(|&s| block_of(s) < end);
+            let (slots, after) = rest.split_at(count);
+            let chunk = self
+                .tx
+                .read_block_range(first, end, self.dimensions)
+                .await?;
+            let blocks = Blocks(chunk.into_iter().map(|b| (b.number, b)).collect());
+            blocks.check_present(slots)?;
+            f(slots, &blocks);
+            rest = after;
+        }
+        Ok(())
+    }
+
+    async fn put(&mut self, rows: &[Row<'_>], live: &dyn Fn(u32) -> bool) -> Result<()> {
+        let entries = rows.iter().map(|row| {
+            let entry = Entry {
+                vector: row.vector.to_vec(),
+                metadata: row.metadata.map(str::to_owned),
+            };
+            (row.slot, Some(entry))
+        });
+        self.write(entries, live).await
+    }
+
+    async fn clear(&mut self, slots: &[u32], live: &dyn Fn(u32) -> bool) -> Result<()> {
+        self.write(slots.iter().map(|&slot| (slot, None)), live)
+            .await
+    }
+}
+
+/// The slots of block `number`.
+fn block_slots(number: u32) -> impl Iterator<Item = u32> {
+    let first = number * BLOCK_SLOTS as u32;
+    first..first + BLOCK_SLOTS as u32
+}
+
+/// The distinct blocks holding `slots`, ascending. (A sort of `u32`s rather than a
+/// `BTreeSet`: one small sort instance in the module instead of a B-tree, for size.)
+fn blocks_of(slots: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut blocks: Vec<u32> = slots.into_iter().map(block_of).collect();
+    heapsort_by(&mut blocks, u32::cmp);
+    blocks.dedup();
+    blocks
+}

@@ -1,0 +1,307 @@
+//! An index kept in IndexedDB (`Index.open`): codes and ids in wasm memory, loaded from
+//! pages on open; originals and metadata only in IndexedDB, read back per call.
+//!
+//! Each call runs in one IndexedDB transaction and, inside it, the core's one path
+//! ([`Index::add_with`], [`Index::search_with`], [`Index::delete_with`]) with the
+//! transaction's originals ([`TxOriginals`]). What this type adds is the transaction:
+//!
+//! - **Catch-up.** Other tabs and workers may write the same index. Each call first reads
+//!   the stored generation in its transaction and, if it is newer than the one held in
+//!   memory, reads the header and pages again in that same transaction ([`Persistent::take`];
+//!   see [`super::store`]), so a call never mixes generations.
+//! - **All or nothing.** A call takes the index out of its cell while it runs. A write
+//!   changes it in place, chunk by chunk, as it writes (no copy of it, and only a chunk of
+//!   originals at a time). If the write fails (a full quota, a closed page), the
+//!   transaction commits nothing and the changed index is dropped; the next call reads the
+//!   committed one back. Both are then as they were.
+//!
+//! Calls must not overlap: the binding runs them one at a time, in call order.
+
+use std::cell::{Cell, RefCell};
+
+use super::originals::TxOriginals;
+use super::records::pages_of;
+use super::store::{IdbStore, StoredIndex, Tx};
+use crate::error::{Error, Result};
+use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
+use crate::params::{BinaryQuery, IndexParams, Quantization};
+use crate::store::Originals;
+
+/// A persistent index.
+#[derive(Debug)]
+pub struct Persistent {
+    store: IdbStore,
+    params: IndexParams,
+    /// The index as committed at `generation`; `None` while a call holds it, and after a
+    /// failed write until the next call reads the committed one back.
+    index: RefCell<Option<Index>>,
+    /// The stored generation `index` was read or written at.
+    generation: Cell<u64>,
+    /// Live vectors and memory of the committed index: what the getters say while a call
+    /// holds it.
+    committed: Cell<(usize, MemoryUsage)>,
+}
+
+impl Persistent {
+    /// Opens the index `name`, creating it with `params` if it does not exist.
+    pub async fn open(name: &str, params: Option<IndexParams>) -> Result<Persistent> {
+        let (store, created) = IdbStore::open(name).await?;
+        match load(&store, name, params).await {
+            Ok((index, generation)) => Ok(Persistent {
+                store,
+                params: *index.params(),
+                committed: Cell::new((index.len(), index.memory_usage())),
+                index: RefCell::new(Some(index)),
+                generation: Cell::new(generation),
+            }),
+            Err(error) => {
+                store.close();
+                // Undo the empty database this call created, so a failed open leaves
+                // storage as it was. The original error matters more than a failed undo.
+                if created {
+                    let _ = IdbStore::delete(name).await;
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// The parameters the index was created with.
+    pub fn params(&self) -> &IndexParams {
+        &self.params
+    }
+
+    /// Live vectors of the committed index.
+    pub fn len(&self) -> usize {
+        self.committed.get().0
+    }
+
+    /// True if the committed index holds no vector.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Where the committed index's wasm memory goes.
+    pub fn memory_usage(&self) -> MemoryUsage {
+        self.committed.get().1
+    }
+
+    /// Closes the database connection.
+    pub fn close(&self) {
+        self.store.close();
+    }
+
+    /// The index at the generation stored in `tx`, taken out of its cell (reading it again
+    /// in `tx` if another context wrote since, or a write of ours failed). The caller puts
+    /// it back with [`Persistent::keep`] when it is committed or unchanged.
+    async fn take(&self, tx: &Tx) -> Result<Index> {
+        let generation = tx.generation().await?;
+        let held = self.index.take();
+        if let Some(index) = held
+            && generation == self.generation.get()
+        {
+            return Ok(index);
+        }
+        let Some(stored) = tx.read_index().await? else {
+            return Err(Error::Storage(
+                "the index was removed from IndexedDB by another tab or worker".into(),
+            ));
+        };
+        let index = Index::from_records(&stored.header, &stored.pages)?;
+        if *index.params() != self.params {
+            return Err(Error::Storage(
+                "the index was replaced in another tab or worker by one with other options; \
+                 open it again with Index.open"
+                    .into(),
+            ));
+        }
+        self.generation.set(stored.generation);
+        Ok(index)
+    }
+
+    /// Puts back an index that is committed (or was not changed).
+    fn keep(&self, index: Index) {
+        self.committed.set((index.len(), index.memory_usage()));
+        *self.index.borrow_mut() = Some(index);
+    }
+
+    /// Commits `tx` with the next generation; then `index`, which holds what the call
+    /// changed, is the committed index. On failure it is dropped (see the module doc).
+    async fn commit(&self, tx: Tx, index: Index) -> Result<()> {
+        let generation = self.generation.get() + 1;
+        tx.put_generation(generation)?;
+        tx.commit().await?;
+        self.generation.set(generation);
+        self.keep(index);
+        Ok(())
+    }
+
+    /// Upserts a batch (see [`Index::add_with`]) in one transaction: the rows are read,
+    /// encoded and stored a chunk at a time, then the changed code pages and the header.
+    pub async fn add(
+        &self,
+        ids: &[String],
+        rows: &dyn Rows,
+        metadata: Option<&[Option<String>]>,
+    ) -> Result<()> {
+        let tx = self.store.write()?;
+        let mut index = self.take(&tx).await?;
+        let mut originals = TxOriginals::new(&tx, self.params.dimensions);
+        let metadata_len = metadata.map(<[_]>::len);
+        let plan = match index.prepare_add(ids, rows, metadata_len, &mut originals) {
+            Ok(plan) => plan,
+            Err(error) => {
+                // Nothing changed: the index goes back as it was.
+                self.keep(index);
+                return Err(error);
+            }
+        };
+        let old_slots = index.slot_count();
+        index
+            .finish_add(ids, rows, metadata, &plan, &mut originals)
+            .await?;
+        if plan.refits {
+            // Every code changed.
+            write_pages(&tx, &index, 0..index.pages())?;
+        } else {
+            write_pages(&tx, &index, pages_of(&plan.slots))?;
+        }
+        if plan.refits || index.slot_count() != old_slots {
+            tx.put_header(&index.header_bytes())?;
+        }
+        self.commit(tx, index).await
+    }
+
+    /// Deletes ids in one transaction; returns how many were present.
+    pub async fn delete(&self, ids: &[String]) -> Result<usize> {
+        let tx = self.store.write()?;
+        let mut index = self.take(&tx).await?;
+        let mut originals = TxOriginals::new(&tx, self.params.dimensions);
+        let removed = index.delete_with(ids, &mut originals).await?;
+        if removed.is_empty() {
+            self.keep(index);
+            return Ok(0);
+        }
+        write_pages(&tx, &index, pages_of(&removed))?;
+        self.commit(tx, index).await?;
+        Ok(removed.len())
+    }
+
+    /// The best hits for `query` (see [`Index::search_with`]), given to `f`: codes scanned
+    /// in memory, candidates re-scored with their originals read in one read-only
+    /// transaction.
+    pub async fn search<R>(
+        &self,
+        query: &[f32],
+        options: &SearchOptions,
+        clock: &dyn Fn() -> f64,
+        f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
+    ) -> Result<(R, Timings)> {
+        let tx = self.store.read()?;
+        let index = self.take(&tx).await?;
+        let originals = TxOriginals::new(&tx, self.params.dimensions);
+        let answer = index.search_with(query, options, &originals, clock).await;
+        let out = answer.map(|answer| (f(answer.hits(&index).collect()), answer.timings));
+        self.keep(index);
+        out
+    }
+
+    /// The stored vector and metadata of `id` (`None` if absent), given to `f`.
+    pub async fn get<R>(
+        &self,
+        id: &str,
+        f: impl for<'v> FnOnce(Option<(Option<&'v [f32]>, Option<&'v str>)>) -> R,
+    ) -> Result<R> {
+        let tx = self.store.read()?;
+        let index = self.take(&tx).await?;
+        let slot = index.slot(id);
+        self.keep(index);
+        let Some(slot) = slot else {
+            return Ok(f(None));
+        };
+        let originals = TxOriginals::new(&tx, self.params.dimensions);
+        let found = originals.fetch(&[slot]).await?;
+        Ok(f(Some((found.vector(slot), found.metadata(slot)))))
+    }
+}
+
+/// Writes the code pages `pages` of `index`.
+fn write_pages(tx: &Tx, index: &Index, pages: impl IntoIterator<Item = usize>) -> Result<()> {
+    pages
+        .into_iter()
+        .try_for_each(|page| tx.put_page(page, &index.page_bytes(page)))
+}
+
+/// Reads the stored index and its generation, or creates it from `params` when nothing is
+/// stored.
+async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<(Index, u64)> {
+    let mut stored = store.read()?.read_index().await?;
+    if stored.is_none()
+        && let Some(params) = params
+    {
+        // Two contexts may race to create the index: look again inside the transaction
+        // that would create it, and read what the winner wrote if it lost.
+        let tx = store.write()?;
+        stored = tx.read_index().await?;
+        if stored.is_none() {
+            let index = Index::new_external(params);
+            tx.put_header(&index.header_bytes())?;
+            tx.put_generation(0)?;
+            tx.commit().await?;
+            return Ok((index, 0));
+        }
+    }
+    let Some(StoredIndex {
+        header,
+        pages,
+        generation,
+    }) = stored
+    else {
+        return Err(Error::InvalidOption {
+            name: "options",
+            reason: format!(
+                "no index named {name:?} is stored; pass options (such as \
+                 {{ dimensions: 384 }}) to create it"
+            ),
+        });
+    };
+    let index = Index::from_records(&header, &pages)?;
+    if let Some(params) = params
+        && params != *index.params()
+    {
+        return Err(Error::InvalidOption {
+            name: "options",
+            reason: format!(
+                "index {name:?} is stored with {}, but the options say {}; pass the stored \
+                 options, or none to use them",
+                describe(index.params()),
+                describe(&params)
+            ),
+        });
+    }
+    Ok((index, generation))
+}
+
+/// Index options in the words of `IndexOptions`.
+fn describe(p: &IndexParams) -> String {
+    let quantization = match p.quantization {
+        Quantization::None => String::new(),
+        Quantization::Int8 { quantile } => format!(" (quantile {quantile})"),
+        Quantization::Binary { centered, query } => {
+            let query = match query {
+                BinaryQuery::Hamming => "hamming",
+                BinaryQuery::Asymmetric => "asymmetric",
+            };
+            format!(" (centered {centered}, query \"{query}\")")
+        }
+        Quantization::Pq {
+            subspaces, bits, ..
+        } => format!(" ({subspaces} subspaces of {bits} bits)"),
+    };
+    format!(
+        "dimensions {}, metric \"{}\", quantization \"{}\"{quantization}",
+        p.dimensions,
+        p.metric.name(),
+        p.quantization.name()
+    )
+}

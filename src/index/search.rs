@@ -1,0 +1,250 @@
+//! The search path, the same whichever [`Originals`] hold the vectors: check the query,
+//! scan the codes for `ceil(k × oversampling)` candidates ([`Index::plan_search`]), fetch
+//! the candidates' originals from the store, re-score them exactly, and answer with the
+//! best `k` and the store's view of their metadata ([`Index::search_with`]).
+
+use super::{Index, check_vector};
+use crate::error::{Error, Result};
+use crate::search::rescore::{exact_scan, rescore};
+use crate::search::topk::{Candidate, TopK, best_first};
+use crate::sort::heapsort_by;
+use crate::store::{Lookup, Originals};
+
+/// Options of one search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SearchOptions {
+    /// Number of hits wanted (≥ 1).
+    pub k: usize,
+    /// Candidates taken from the codes: `ceil(k × oversampling)`. For example, with
+    /// `k = 10` and `oversampling = 2.4`, the 24 best codes are re-scored exactly.
+    /// `None` uses the quantization's default ([`crate::Quantization::default_oversampling`]).
+    pub oversampling: Option<f32>,
+    /// Re-score candidates with the originals (default true).
+    pub rescore: bool,
+    /// Ignore the codes and scan the originals exactly (for evaluation).
+    pub exact: bool,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            k: 10,
+            oversampling: None,
+            rescore: true,
+            exact: false,
+        }
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit<'a> {
+    /// The vector's id.
+    pub id: &'a str,
+    /// Cosine similarity / inner product (higher is better) or Euclidean distance (lower is
+    /// better); without rescoring, the codes' estimate of it.
+    pub score: f32,
+    /// The metadata's JSON text, if any was stored.
+    pub metadata: Option<&'a str>,
+}
+
+/// What a search still needs, from [`Index::plan_search`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SearchPlan {
+    /// Score every live vector exactly (no codes yet, or `exact: true`).
+    Exact {
+        /// The checked (and, for cosine, normalised) query.
+        query: Vec<f32>,
+        /// Hits wanted.
+        k: usize,
+    },
+    /// Re-score these candidates with their originals and keep the best `k`.
+    Rescore {
+        /// The checked (and, for cosine, normalised) query.
+        query: Vec<f32>,
+        /// Candidates from the codes, best first.
+        candidates: Vec<Candidate>,
+        /// Hits wanted.
+        k: usize,
+    },
+    /// The answer, from the codes alone.
+    Done(Vec<Candidate>),
+}
+
+/// How long a search's phases took, in the unit of the clock it was given (milliseconds
+/// in the JS binding).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Checking the query and scanning the codes.
+    pub scan: f64,
+    /// Reading originals from a store outside wasm memory (0 for a store in memory; for an
+    /// exact search there, the reads and the scoring, which interleave).
+    pub read: f64,
+    /// Re-scoring the candidates with their originals (for an exact search in memory, the
+    /// exact scan).
+    pub rescore: f64,
+}
+
+/// What a search found: the best slots, best first, with their keys (see
+/// [`crate::Metric::score_from_key`]), and the store's view holding their metadata.
+pub struct Answer<'a> {
+    /// The hits' slots and keys, best first.
+    pub found: Vec<Candidate>,
+    lookup: Box<dyn Lookup + 'a>,
+    /// How long each phase took.
+    pub timings: Timings,
+}
+
+impl Answer<'_> {
+    /// The hits, best first, with ids from `index` (the index that answered).
+    pub fn hits<'s>(&'s self, index: &'s Index) -> impl ExactSizeIterator<Item = Hit<'s>> {
+        let metric = index.params.metric;
+        self.found.iter().map(move |c| Hit {
+            id: index.id(c.slot).unwrap_or_default(),
+            score: metric.score_from_key(c.key),
+            metadata: self.lookup.metadata(c.slot),
+        })
+    }
+}
+
+impl Index {
+    /// The `k` best vectors for `query`, with the originals and metadata in `originals`:
+    /// the one search path. `clock` times the phases (see [`Timings`]).
+    pub async fn search_with<'a, O: Originals>(
+        &self,
+        query: &[f32],
+        options: &SearchOptions,
+        originals: &'a O,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<Answer<'a>> {
+        let started = clock();
+        let mut options = *options;
+        if !originals.keeps_vectors() {
+            if options.exact {
+                return Err(Error::NoOriginals {
+                    action: "search exactly",
+                });
+            }
+            options.rescore = false;
+        }
+        let plan = self.plan_search(query, &options)?;
+        let scanned = clock();
+        let metric = self.params.metric;
+        let (found, lookup, read) = match plan {
+            SearchPlan::Done(found) => {
+                let lookup = originals.fetch(&slots_of(&found)).await?;
+                (found, lookup, clock())
+            }
+            SearchPlan::Rescore {
+                query,
+                candidates,
+                k,
+            } => {
+                let lookup = originals.fetch(&slots_of(&candidates)).await?;
+                let read = clock();
+                let original = |slot| lookup.vector(slot).unwrap_or(&[]);
+                (
+                    rescore(&query, &candidates, metric, &original, k),
+                    lookup,
+                    read,
+                )
+            }
+            SearchPlan::Exact { query, k } => {
+                let live: Vec<u32> = self.live_slots().collect();
+                let mut best = Vec::new();
+                originals
+                    .scan(&live, &mut |chunk, lookup| {
+                        let original = |slot| lookup.vector(slot).unwrap_or(&[]);
+                        best.extend(exact_scan(
+                            &query,
+                            chunk.iter().copied(),
+                            metric,
+                            &original,
+                            k,
+                        ));
+                    })
+                    .await?;
+                // `best_first` is a total order (ties broken by slot): unstable equals stable.
+                heapsort_by(&mut best, best_first);
+                best.truncate(k);
+                let lookup = originals.fetch(&slots_of(&best)).await?;
+                (best, lookup, clock())
+            }
+        };
+        let end = clock();
+        // A store in memory reads nothing: its phase is scoring alone.
+        let (read, rescore) = if originals.in_wasm_memory() {
+            (0.0, end - scanned)
+        } else {
+            (read - scanned, end - read)
+        };
+        Ok(Answer {
+            found,
+            lookup,
+            timings: Timings {
+                scan: scanned - started,
+                read,
+                rescore,
+            },
+        })
+    }
+
+    /// Phase one of a search: checks the query and options and scans the codes.
+    pub fn plan_search(&self, query: &[f32], options: &SearchOptions) -> Result<SearchPlan> {
+        let d = self.params.dimensions;
+        if query.len() != d {
+            return Err(Error::DimensionMismatch {
+                position: 0,
+                expected: d,
+                received: query.len(),
+            });
+        }
+        if options.k == 0 {
+            return Err(Error::InvalidOption {
+                name: "k",
+                reason: "got 0; expected an integer ≥ 1".into(),
+            });
+        }
+        let oversampling = options
+            .oversampling
+            .unwrap_or_else(|| self.params.quantization.default_oversampling());
+        if !(oversampling.is_finite() && oversampling >= 1.0) {
+            return Err(Error::InvalidOption {
+                name: "oversampling",
+                reason: format!("got {oversampling}; expected a finite number ≥ 1"),
+            });
+        }
+        let mut query = query.to_vec();
+        check_vector(&mut query, 0, self.params.metric)?;
+        // No search returns more than the index holds: bounding k and the candidate count
+        // by the size keeps a huge k from allocating a huge selection buffer.
+        let k = options.k.min(self.len());
+        if k == 0 {
+            return Ok(SearchPlan::Done(Vec::new()));
+        }
+        Ok(match (&self.codes, options.exact) {
+            (Some(codes), false) => {
+                let wanted = ((k as f64) * f64::from(oversampling)).ceil() as usize;
+                let mut top = TopK::new(wanted.clamp(k, self.len()));
+                codes.scan(&query, &self.live, &mut top);
+                let mut candidates = top.into_sorted();
+                if options.rescore {
+                    SearchPlan::Rescore {
+                        query,
+                        candidates,
+                        k,
+                    }
+                } else {
+                    candidates.truncate(k);
+                    SearchPlan::Done(candidates)
+                }
+            }
+            _ => SearchPlan::Exact { query, k },
+        })
+    }
+}
+
+/// The slots of `candidates`.
+fn slots_of(candidates: &[Candidate]) -> Vec<u32> {
+    candidates.iter().map(|c| c.slot).collect()
+}
