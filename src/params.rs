@@ -1,5 +1,6 @@
 //! Index parameters: the metric and the quantization, validated once.
 
+use crate::bytes::{Reader, Writer};
 use crate::error::{Error, Result};
 
 /// Largest supported dimension count. Kernel overflow bounds are stated against it.
@@ -196,5 +197,115 @@ impl IndexParams {
             metric,
             quantization,
         })
+    }
+
+    /// Index options in the words of `IndexOptions`.
+    pub fn describe(&self) -> String {
+        let p = self;
+        let quantization = match p.quantization {
+            Quantization::None => String::new(),
+            Quantization::Int8 { quantile } => format!(" (quantile {quantile})"),
+            Quantization::Binary { centered, query } => {
+                let query = match query {
+                    BinaryQuery::Hamming => "hamming",
+                    BinaryQuery::Asymmetric => "asymmetric",
+                };
+                format!(" (centered {centered}, query \"{query}\")")
+            }
+            Quantization::Pq {
+                subspaces, bits, ..
+            } => format!(" ({subspaces} subspaces of {bits} bits)"),
+        };
+        format!(
+            "dimensions {}, metric \"{}\", quantization \"{}\"{quantization}",
+            p.dimensions,
+            p.metric.name(),
+            p.quantization.name()
+        )
+    }
+
+    /// Writes the parameters into a payload (the `toBytes` file and the IndexedDB header):
+    /// dimensions (u32), metric tag (u8), quantization tag (u8) and its options.
+    pub fn write(&self, w: &mut Writer) {
+        let p = self;
+        w.u32(p.dimensions as u32);
+        w.u8(match p.metric {
+            Metric::Cosine => 0,
+            Metric::Dot => 1,
+            Metric::L2 => 2,
+        });
+        match p.quantization {
+            Quantization::None => w.u8(0),
+            Quantization::Int8 { quantile } => {
+                w.u8(1);
+                w.f32(quantile);
+            }
+            Quantization::Binary { centered, query } => {
+                w.u8(2);
+                w.u8(u8::from(centered));
+                w.u8(match query {
+                    BinaryQuery::Hamming => 1,
+                    BinaryQuery::Asymmetric => 2,
+                });
+            }
+            Quantization::Pq {
+                subspaces,
+                bits,
+                seed,
+            } => {
+                w.u8(3);
+                w.u32(subspaces as u32);
+                w.u8(bits);
+                match seed {
+                    Some(s) => {
+                        w.u8(1);
+                        w.u64(s);
+                    }
+                    None => w.u8(0),
+                }
+            }
+        }
+    }
+
+    /// Reads what [`IndexParams::write`] wrote, validating it like [`IndexParams::new`].
+    pub fn read(r: &mut Reader) -> Result<IndexParams> {
+        let dimensions = r.u32("dimensions")? as usize;
+        let metric = match r.u8("metric")? {
+            0 => Metric::Cosine,
+            1 => Metric::Dot,
+            2 => Metric::L2,
+            other => return Err(r.corrupt(format!("metric tag {other} is unknown"))),
+        };
+        let quantization = match r.u8("quantization")? {
+            0 => Quantization::None,
+            1 => Quantization::Int8 {
+                quantile: r.f32("int8 quantile")?,
+            },
+            2 => {
+                let centered = r.flag("binary centered")?;
+                let query = match r.u8("binary query mode")? {
+                    1 => BinaryQuery::Hamming,
+                    2 => BinaryQuery::Asymmetric,
+                    other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
+                };
+                Quantization::Binary { centered, query }
+            }
+            3 => {
+                let subspaces = r.u32("pq subspaces")? as usize;
+                let bits = r.u8("pq bits")?;
+                let seed = match r.flag("pq seed flag")? {
+                    false => None,
+                    true => Some(r.u64("pq seed")?),
+                };
+                Quantization::Pq {
+                    subspaces,
+                    bits,
+                    seed,
+                }
+            }
+            other => return Err(r.corrupt(format!("quantization tag {other} is unknown"))),
+        };
+        IndexParams::new(dimensions, metric, quantization)
+            .map_err(|e| r.corrupt(format!("stored parameters are invalid: {e}")))
     }
 }

@@ -6,7 +6,7 @@
 use crate::bytes::{Reader, Writer};
 use crate::error::{Error, Result, try_grow};
 use crate::index::Index;
-use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
+use crate::params::{IndexParams, Quantization};
 use crate::quant::{Codes, fit_threshold};
 use crate::store::{Home, MemoryStore, Metadata, Originals};
 
@@ -50,7 +50,7 @@ impl Index {
 
     fn serialise(&self, with_originals: bool) -> Vec<u8> {
         let mut w = Writer::default();
-        write_params(&mut w, &self.params);
+        self.params.write(&mut w);
         let slots = self.live.len();
         w.u32(slots as u32);
         for slot in 0..slots as u32 {
@@ -97,7 +97,7 @@ impl Index {
     /// are an error, never a panic or a wrong index.
     pub fn from_bytes(bytes: &[u8]) -> Result<Index> {
         let mut r = Reader::open(bytes)?;
-        let params = read_params(&mut r)?;
+        let params = IndexParams::read(&mut r)?;
         let slots = r.u32("slot count")? as usize;
         let mut index = Index::new(params);
         // Each slot takes at least 2 bytes of ids: reject absurd counts before allocating.
@@ -216,85 +216,4 @@ fn read_store(r: &mut Reader, index: &mut Index, slots: usize, with_vectors: boo
     }
     index.home = Home::Memory(store);
     Ok(())
-}
-
-pub(crate) fn write_params(w: &mut Writer, p: &IndexParams) {
-    w.u32(p.dimensions as u32);
-    w.u8(match p.metric {
-        Metric::Cosine => 0,
-        Metric::Dot => 1,
-        Metric::L2 => 2,
-    });
-    match p.quantization {
-        Quantization::None => w.u8(0),
-        Quantization::Int8 { quantile } => {
-            w.u8(1);
-            w.f32(quantile);
-        }
-        Quantization::Binary { centered, query } => {
-            w.u8(2);
-            w.u8(u8::from(centered));
-            w.u8(match query {
-                BinaryQuery::Hamming => 1,
-                BinaryQuery::Asymmetric => 2,
-            });
-        }
-        Quantization::Pq {
-            subspaces,
-            bits,
-            seed,
-        } => {
-            w.u8(3);
-            w.u32(subspaces as u32);
-            w.u8(bits);
-            match seed {
-                Some(s) => {
-                    w.u8(1);
-                    w.u64(s);
-                }
-                None => w.u8(0),
-            }
-        }
-    }
-}
-
-pub(crate) fn read_params(r: &mut Reader) -> Result<IndexParams> {
-    let dimensions = r.u32("dimensions")? as usize;
-    let metric = match r.u8("metric")? {
-        0 => Metric::Cosine,
-        1 => Metric::Dot,
-        2 => Metric::L2,
-        other => return Err(r.corrupt(format!("metric tag {other} is unknown"))),
-    };
-    let quantization = match r.u8("quantization")? {
-        0 => Quantization::None,
-        1 => Quantization::Int8 {
-            quantile: r.f32("int8 quantile")?,
-        },
-        2 => {
-            let centered = r.flag("binary centered")?;
-            let query = match r.u8("binary query mode")? {
-                1 => BinaryQuery::Hamming,
-                2 => BinaryQuery::Asymmetric,
-                other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
-            };
-            Quantization::Binary { centered, query }
-        }
-        3 => {
-            let subspaces = r.u32("pq subspaces")? as usize;
-            let bits = r.u8("pq bits")?;
-            let seed = match r.flag("pq seed flag")? {
-                false => None,
-                true => Some(r.u64("pq seed")?),
-            };
-            Quantization::Pq {
-                subspaces,
-                bits,
-                seed,
-            }
-        }
-        other => return Err(r.corrupt(format!("quantization tag {other} is unknown"))),
-    };
-    IndexParams::new(dimensions, metric, quantization)
-        .map_err(|e| r.corrupt(format!("stored parameters are invalid: {e}")))
 }

@@ -5,7 +5,9 @@
 //! |---|---|
 //! | [`records`] | the header and code pages (pure Rust) |
 //! | [`block`] | the originals' records, 8 slots each (pure Rust) |
-//! | `store.rs` | IndexedDB itself: the schema, transactions, requests as futures (wasm) |
+//! | `store.rs` | IndexedDB itself: the schema, opening, several contexts (wasm) |
+//! | `tx.rs` | one call's transaction: reads, writes, commit (wasm) |
+//! | `request.rs` | requests as futures, IndexedDB's errors as the crate's (wasm) |
 //! | `originals.rs` | the [`crate::store::Originals`] of a transaction (wasm) |
 //! | `persistent.rs` | [`Persistent`]: generations, catch-up, commit (wasm) |
 //!
@@ -21,7 +23,11 @@ mod originals;
 #[cfg(target_arch = "wasm32")]
 mod persistent;
 #[cfg(target_arch = "wasm32")]
+mod request;
+#[cfg(target_arch = "wasm32")]
 pub mod store;
+#[cfg(target_arch = "wasm32")]
+mod tx;
 
 #[cfg(target_arch = "wasm32")]
 pub use persistent::Persistent;

@@ -24,7 +24,7 @@ use super::records::pages_of;
 use super::store::{IdbStore, StoredIndex, Tx};
 use crate::error::{Error, Result};
 use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
-use crate::params::{BinaryQuery, IndexParams, Quantization};
+use crate::params::IndexParams;
 use crate::store::Originals;
 
 /// A persistent index.
@@ -274,34 +274,10 @@ async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Resu
             reason: format!(
                 "index {name:?} is stored with {}, but the options say {}; pass the stored \
                  options, or none to use them",
-                describe(index.params()),
-                describe(&params)
+                index.params().describe(),
+                params.describe()
             ),
         });
     }
     Ok((index, generation))
-}
-
-/// Index options in the words of `IndexOptions`.
-fn describe(p: &IndexParams) -> String {
-    let quantization = match p.quantization {
-        Quantization::None => String::new(),
-        Quantization::Int8 { quantile } => format!(" (quantile {quantile})"),
-        Quantization::Binary { centered, query } => {
-            let query = match query {
-                BinaryQuery::Hamming => "hamming",
-                BinaryQuery::Asymmetric => "asymmetric",
-            };
-            format!(" (centered {centered}, query \"{query}\")")
-        }
-        Quantization::Pq {
-            subspaces, bits, ..
-        } => format!(" ({subspaces} subspaces of {bits} bits)"),
-    };
-    format!(
-        "dimensions {}, metric \"{}\", quantization \"{}\"{quantization}",
-        p.dimensions,
-        p.metric.name(),
-        p.quantization.name()
-    )
 }

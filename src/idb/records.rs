@@ -10,7 +10,7 @@
 use crate::bytes::{Reader, Writer};
 use crate::error::{Error, Result, try_grow};
 use crate::index::Index;
-use crate::persist::{read_params, write_params};
+use crate::params::IndexParams;
 
 /// Slots per page of ids and codes in the IndexedDB store: a page of 4,096 binary codes of
 /// 384 dimensions is about 230 KB, so an add rewrites little and a reopen reads few records.
@@ -21,7 +21,7 @@ impl Index {
     /// slot count, and the fit count and model of its quantizer. Framed like `to_bytes`.
     pub fn header_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
-        write_params(&mut w, &self.params);
+        self.params.write(&mut w);
         w.u32(self.live.len() as u32);
         self.write_model(&mut w);
         w.finish()
@@ -32,7 +32,7 @@ impl Index {
     /// count is checked against the number of pages before anything is allocated for it.
     pub fn from_records(header: &[u8], pages: &[impl AsRef<[u8]>]) -> Result<Index> {
         let mut r = Reader::open(header)?;
-        let mut index = Index::new_external(read_params(&mut r)?);
+        let mut index = Index::new_external(IndexParams::read(&mut r)?);
         let slots = r.u32("slot count")? as usize;
         index.read_model(&mut r)?;
         r.finish()?;

@@ -10,17 +10,14 @@
 
 use hashbrown::HashMap;
 
-use super::{Index, check_vector, ensure_headroom};
+use super::rows::{RowChunks, Rows};
+use super::{Index, ensure_headroom};
 use crate::error::{Error, Result, try_grow};
 use crate::ids::MAX_ID_BYTES;
-use crate::params::{IndexParams, Metric};
 use crate::quant::{Codes, code_bytes, fit_sample, fit_threshold};
 use crate::rng::Rng;
 use crate::sort::heapsort_by;
 use crate::store::{Originals, Row};
-
-/// Rows an add reads, checks and stores at a time (1.5 MB at 384 dimensions).
-pub const ADD_CHUNK_ROWS: usize = 1024;
 
 /// What an add will do, worked out by [`Index::prepare_add`] without changing the index.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,73 +28,6 @@ pub struct AddPlan {
     reused: usize,
     /// The add ends in a (re)fit of the quantizer, which re-encodes every live vector.
     pub refits: bool,
-}
-
-/// The vectors of an add, `[n][dimensions]` row-major, read a range at a time, so a large
-/// batch (a JS `Float32Array`, say) is never copied into wasm memory whole.
-pub trait Rows {
-    /// Number of values (n × dimensions).
-    fn values(&self) -> usize;
-    /// Copies values `start..start + out.len()` into `out`; the range is within `values()`.
-    fn read(&self, start: usize, out: &mut [f32]);
-}
-
-impl Rows for &[f32] {
-    fn values(&self) -> usize {
-        self.len()
-    }
-
-    fn read(&self, start: usize, out: &mut [f32]) {
-        out.copy_from_slice(&self[start..start + out.len()]);
-    }
-}
-
-/// The rows of an add, [`ADD_CHUNK_ROWS`] at a time, each checked and (for cosine)
-/// normalised as it will be stored. One buffer of at most a chunk is reused throughout.
-pub struct RowChunks<'a> {
-    rows: &'a dyn Rows,
-    dimensions: usize,
-    metric: Metric,
-    /// The first row of the next chunk.
-    next: usize,
-    buffer: Vec<f32>,
-}
-
-impl<'a> RowChunks<'a> {
-    /// Chunks of `rows` for an index of `params` (`rows.values()` a multiple of the
-    /// dimensions, as [`Index::plan_add`] checks).
-    pub fn new(rows: &'a dyn Rows, params: &IndexParams) -> Result<Self> {
-        let d = params.dimensions;
-        let mut buffer = Vec::new();
-        let largest = ADD_CHUNK_ROWS.min(rows.values() / d) * d;
-        try_grow(&mut buffer, largest, true, "a chunk of the batch's vectors")?;
-        Ok(RowChunks {
-            rows,
-            dimensions: d,
-            metric: params.metric,
-            next: 0,
-            buffer,
-        })
-    }
-
-    /// The next chunk, as the batch position of its first row and its rows (`[m][d]`);
-    /// `None` after the last. Fails on the first invalid row.
-    pub fn next_chunk(&mut self) -> Result<Option<(usize, &[f32])>> {
-        let d = self.dimensions;
-        let (first, n) = (self.next, self.rows.values() / d);
-        if first >= n {
-            return Ok(None);
-        }
-        let count = ADD_CHUNK_ROWS.min(n - first);
-        // Within the capacity reserved by `new`: no allocation.
-        self.buffer.resize(count * d, 0.0);
-        self.rows.read(first * d, &mut self.buffer);
-        for (i, row) in self.buffer.chunks_exact_mut(d).enumerate() {
-            check_vector(row, first + i, self.metric)?;
-        }
-        self.next += count;
-        Ok(Some((first, &self.buffer)))
-    }
 }
 
 /// A refit in progress ([`Index::start_refit`]): the newly fitted quantizer, taking every

@@ -18,15 +18,17 @@
 //! then changes anything, so an error leaves the index exactly as it was.
 
 pub mod add;
+pub mod rows;
 pub mod search;
 
 use crate::error::{Error, Result};
 use crate::ids::IdMap;
-use crate::params::{IndexParams, Metric};
+use crate::params::IndexParams;
 use crate::quant::Codes;
 use crate::store::{Home, MemoryStore, Originals, ready};
 
-pub use add::{ADD_CHUNK_ROWS, AddPlan, RowChunks, Rows};
+pub use add::AddPlan;
+pub use rows::{ADD_CHUNK_ROWS, RowChunks, Rows};
 pub use search::{Answer, Hit, SearchOptions, SearchPlan, Timings};
 
 /// Where an index's memory goes, in bytes.
@@ -260,35 +262,4 @@ pub(crate) fn ensure_headroom(what: &'static str, bytes: usize) -> Result<()> {
     Vec::<u8>::new()
         .try_reserve_exact(bytes)
         .map_err(|_| Error::OutOfMemory { what, bytes })
-}
-
-/// Rejects a non-finite vector, or (dot, l2) one whose squared norm overflows f32;
-/// normalises it in place for cosine (rejecting zero).
-pub(crate) fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> Result<()> {
-    if let Some((dimension, &value)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite {
-            position,
-            dimension,
-            value,
-        });
-    }
-    // The codes keep terms such as |x|² in f32: a vector whose squared norm overflows would
-    // store ±Infinity, which no index could read back.
-    if metric != Metric::Cosine && !row.iter().map(|v| v * v).sum::<f32>().is_finite() {
-        return Err(Error::TooLarge { position });
-    }
-    if metric == Metric::Cosine {
-        let norm = row
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            .sqrt();
-        if norm == 0.0 {
-            return Err(Error::ZeroVector { position });
-        }
-        for v in row.iter_mut() {
-            *v = (f64::from(*v) / norm) as f32;
-        }
-    }
-    Ok(())
 }

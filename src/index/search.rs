@@ -3,7 +3,8 @@
 //! the candidates' originals from the store, re-score them exactly, and answer with the
 //! best `k` and the store's view of their metadata ([`Index::search_with`]).
 
-use super::{Index, check_vector};
+use super::Index;
+use super::rows::check_vector;
 use crate::error::{Error, Result};
 use crate::search::rescore::{exact_scan, rescore};
 use crate::search::topk::{Candidate, TopK, best_first};

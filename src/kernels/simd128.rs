@@ -5,6 +5,11 @@
 //!
 //! Loads go through [`load_u8x16`] / [`load_f32x4`], which take fixed-size array
 //! references, so every `unsafe` is in those two functions.
+//!
+//! Why one file of over 400 lines: it is the SIMD half of `scalar.rs`, kernel for kernel,
+//! and its length is the overflow reasoning and lane layouts written beside each loop;
+//! split by operation, each part would lose the two load helpers that keep every `unsafe`
+//! in one place.
 
 use core::arch::wasm32::*;
 

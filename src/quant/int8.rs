@@ -23,11 +23,11 @@
 use crate::bytes::{Reader, Writer};
 use crate::error::{Result, try_grow};
 use crate::kernels;
-use crate::params::Metric;
+use crate::params::{IndexParams, Metric, Quantization};
 use crate::search::topk::TopK;
 use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
-use super::SCAN_CHUNK;
+use super::{Quantizer, SCAN_CHUNK};
 
 /// int8 codes of every slot plus the per-dimension calibration.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub struct Int8Query {
 
 impl Int8Codes {
     /// Fits bounds per dimension on `sample` (`[n][dimensions]`, n ≥ 1).
-    pub fn fit(dimensions: usize, metric: Metric, quantile: f32, sample: &[f32]) -> Self {
+    fn train(dimensions: usize, metric: Metric, quantile: f32, sample: &[f32]) -> Self {
         let n = sample.len() / dimensions;
         let mut column = Vec::with_capacity(n);
         let mut lower = Vec::with_capacity(dimensions);
@@ -101,8 +101,48 @@ impl Int8Codes {
         self.codes.rows()
     }
 
+    /// Appends `slot` when it is the next new one (zero code).
+    fn grow_to(&mut self, slot: usize) {
+        if slot == self.slots() {
+            self.codes.grow_to(slot + 1);
+            self.code_sums.push(0);
+            if self.metric == Metric::L2 {
+                self.norms.push(0.0);
+            }
+        }
+    }
+
+    fn sum_codes(&mut self, slot: usize) {
+        self.code_sums[slot] = (self.codes.row(slot).iter()).map(|&c| i32::from(c)).sum();
+    }
+}
+
+impl Quantizer for Int8Codes {
+    type Query = Int8Query;
+
+    fn serves(quantization: &Quantization) -> bool {
+        matches!(quantization, Quantization::Int8 { .. })
+    }
+
+    fn fit_threshold(_: &Quantization) -> usize {
+        256
+    }
+
+    fn code_bytes(_: &Quantization, dimensions: usize) -> usize {
+        8 + dimensions
+    }
+
+    fn fit(params: &IndexParams, sample: &[f32]) -> Self {
+        let quantile = match params.quantization {
+            Quantization::Int8 { quantile } => quantile,
+            // Not served here (see `serves`): the default.
+            _ => 0.999,
+        };
+        Self::train(params.dimensions, params.metric, quantile, sample)
+    }
+
     /// Makes room for `additional` more slots.
-    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+    fn try_reserve(&mut self, additional: usize) -> Result<()> {
         self.codes.try_reserve(additional, "the codes")?;
         try_grow(&mut self.code_sums, additional, false, "the codes")?;
         if self.metric == Metric::L2 {
@@ -112,7 +152,7 @@ impl Int8Codes {
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
-    pub fn set(&mut self, slot: u32, x: &[f32]) {
+    fn set(&mut self, slot: u32, x: &[f32]) {
         let slot = slot as usize;
         self.grow_to(slot);
         for (j, (c, &v)) in self.codes.row_mut(slot).iter_mut().zip(x).enumerate() {
@@ -132,7 +172,7 @@ impl Int8Codes {
     }
 
     /// Prepares `q` for scanning.
-    pub fn prepare(&self, q: &[f32]) -> Int8Query {
+    fn prepare(&self, q: &[f32]) -> Int8Query {
         let w: Vec<f32> = q.iter().zip(&self.step).map(|(a, s)| a * s).collect();
         let max = w.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let scale = max / 63.0;
@@ -161,7 +201,7 @@ impl Int8Codes {
     }
 
     /// Scans every slot, offering the live ones to `top`.
-    pub fn scan(&self, q: &Int8Query, live: &[bool], top: &mut TopK) {
+    fn scan(&self, q: &Int8Query, live: &[bool], top: &mut TopK) {
         let mut dots = [0i32; SCAN_CHUNK];
         self.codes.for_each_run(SCAN_CHUNK, |base, codes| {
             let count = codes.len() / self.dimensions;
@@ -182,7 +222,7 @@ impl Int8Codes {
     }
 
     /// Bytes held.
-    pub fn memory_bytes(&self) -> usize {
+    fn memory_bytes(&self) -> usize {
         self.codes.memory_bytes()
             + 4 * (self.norms.capacity()
                 + self.code_sums.capacity()
@@ -191,13 +231,13 @@ impl Int8Codes {
     }
 
     /// Serialises the calibration (not the codes).
-    pub fn write_model(&self, w: &mut Writer) {
+    fn write_model(&self, w: &mut Writer) {
         w.f32s(&self.lower);
         w.f32s(&self.step);
     }
 
     /// Reads what [`Int8Codes::write_model`] wrote: a calibrated quantizer, no codes yet.
-    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         let lower = r.f32s("int8 lower bounds")?;
         let step = r.f32s("int8 steps")?;
         if lower.len() != dimensions || step.len() != dimensions {
@@ -215,7 +255,7 @@ impl Int8Codes {
     }
 
     /// Writes the code of `slot`: `dimensions` signed bytes, then `|x|²` for l2.
-    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+    fn write_slot(&self, slot: u32, w: &mut Writer) {
         let slot = slot as usize;
         for &c in self.codes.row(slot) {
             w.u8(c as u8);
@@ -226,7 +266,7 @@ impl Int8Codes {
     }
 
     /// Reads what [`Int8Codes::write_slot`] wrote into `slot` (existing, or the next new one).
-    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+    fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
         let slot = slot as usize;
         let raw = r.raw(self.dimensions, "int8 codes")?;
         self.grow_to(slot);
@@ -238,21 +278,6 @@ impl Int8Codes {
             self.norms[slot] = r.f32("int8 norm")?;
         }
         Ok(())
-    }
-
-    /// Appends `slot` when it is the next new one (zero code).
-    fn grow_to(&mut self, slot: usize) {
-        if slot == self.slots() {
-            self.codes.grow_to(slot + 1);
-            self.code_sums.push(0);
-            if self.metric == Metric::L2 {
-                self.norms.push(0.0);
-            }
-        }
-    }
-
-    fn sum_codes(&mut self, slot: usize) {
-        self.code_sums[slot] = (self.codes.row(slot).iter()).map(|&c| i32::from(c)).sum();
     }
 }
 

@@ -1,5 +1,12 @@
 //! Quantizers: each fits on the data it is given, encodes vectors into compact codes, and
 //! prepares queries (lookup tables, bit planes, int8 query) once per search.
+//!
+//! Every encoding implements one trait, [`Quantizer`]: a data side (fit, encode, its model's
+//! and each code's bytes, its fit thresholds) and a query side (prepare a query once, scan
+//! every code with it), as qdrant's `EncodedVectors` / `EncodedQuery` pair. [`Codes`] holds
+//! whichever the index uses; its methods are generated from one list (the `encodings!`
+//! registry at the end of this file), so a new encoding is its file and one line there
+//! (plus its variant in [`crate::params::Quantization`], which names its options).
 
 pub mod binary;
 pub mod fastscan;
@@ -9,64 +16,12 @@ pub mod pq;
 
 use crate::bytes::{Reader, Writer};
 use crate::error::Result;
-use crate::params::{IndexParams, Quantization};
-use crate::rng::Rng;
+use crate::params::{IndexParams, Metric, Quantization};
 use crate::search::topk::TopK;
 
 /// Codes scored per kernel call before selection: the kernels' outputs stay on the stack
 /// (256 × 4 bytes) and in L1, so scoring and selection are fused without a full score array.
 pub const SCAN_CHUNK: usize = 256;
-
-/// The codes of an index, whichever quantization it uses.
-#[derive(Debug, Clone)]
-pub enum Codes {
-    /// 1-bit codes.
-    Binary(binary::BinaryCodes),
-    /// int8 codes.
-    Int8(int8::Int8Codes),
-    /// 8-bit PQ codes.
-    Pq(pq::PqCodes),
-    /// 4-bit PQ codes in fast-scan blocks.
-    FastScan(pq::FastScanCodes),
-}
-
-/// Live vectors an index must hold before it fits its quantizer; below this it searches
-/// exactly. PQ wants enough points per centroid for k-means to mean something.
-pub fn fit_threshold(quantization: &Quantization) -> usize {
-    match quantization {
-        Quantization::None => usize::MAX,
-        Quantization::Int8 { .. } | Quantization::Binary { .. } => 256,
-        Quantization::Pq { bits: 4, .. } => 1024,
-        Quantization::Pq { .. } => 4096,
-    }
-}
-
-/// Most vectors a quantizer is fitted on; refits stop once a fit has used this many. The
-/// sample is held as floats while fitting (1.6 MB for binary, 25 MB otherwise, at 384
-/// dimensions), and that peak stays in wasm memory, so it is as small as the fit allows.
-/// Binary codes estimate one mean factor, which scales every vector's estimate alike and so
-/// never changes a ranking, and, when centred, per-dimension means, which 1,024 vectors pin
-/// down to about 3% of a component's spread; int8's quantile bounds and PQ's k-means (64
-/// vectors a centroid) want more.
-pub fn fit_sample(quantization: &Quantization) -> usize {
-    match quantization {
-        Quantization::Binary { .. } => 1024,
-        _ => 16_384,
-    }
-}
-
-/// An upper bound on the bytes a slot's code takes with its per-slot terms (norms,
-/// correction factors: at most 8 bytes), to check that a refit's new codes will fit.
-pub fn code_bytes(quantization: &Quantization, dimensions: usize) -> usize {
-    8 + match quantization {
-        Quantization::None => 0,
-        Quantization::Binary { .. } => dimensions.div_ceil(8),
-        Quantization::Int8 { .. } => dimensions,
-        Quantization::Pq {
-            subspaces, bits, ..
-        } => (subspaces * usize::from(*bits)).div_ceil(8),
-    }
-}
 
 /// Per-dimension mean of `[n][dimensions]` rows.
 pub fn mean(rows: &[f32], dimensions: usize) -> Vec<f32> {
@@ -81,123 +36,163 @@ pub fn mean(rows: &[f32], dimensions: usize) -> Vec<f32> {
     sum.iter().map(|s| (s / n.max(1) as f64) as f32).collect()
 }
 
-impl Codes {
-    /// Fits the quantizer of `params` on `sample` (`[n][dimensions]`, n ≥ 1) and returns it
-    /// with no vectors encoded; `None` for `Quantization::None`.
-    pub fn fit(params: &IndexParams, sample: &[f32]) -> Option<Codes> {
-        let (d, metric) = (params.dimensions, params.metric);
-        Some(match params.quantization {
-            Quantization::None => return None,
-            Quantization::Binary { centered, query } => {
-                Codes::Binary(binary::BinaryCodes::fit(d, metric, centered, query, sample))
-            }
-            Quantization::Int8 { quantile } => {
-                Codes::Int8(int8::Int8Codes::fit(d, metric, quantile, sample))
-            }
-            Quantization::Pq {
-                subspaces,
-                bits,
-                seed,
-            } => {
-                let mut rng = seed.map_or_else(Rng::from_entropy, Rng::from_seed);
-                if bits == 4 {
-                    Codes::FastScan(pq::FastScanCodes::fit(
-                        d, metric, subspaces, sample, &mut rng,
-                    ))
-                } else {
-                    Codes::Pq(pq::PqCodes::fit(d, metric, subspaces, sample, &mut rng))
-                }
-            }
-        })
+/// One encoding: its data side and its query side.
+pub trait Quantizer: Sized {
+    /// What the query side prepares once per search (lookup tables, packed bits, the int8
+    /// query and its constants).
+    type Query;
+
+    /// True if this encoding stores the codes of `quantization`.
+    fn serves(quantization: &Quantization) -> bool;
+
+    /// Live vectors an index must hold before it fits this quantizer; below it searches
+    /// exactly.
+    fn fit_threshold(quantization: &Quantization) -> usize;
+
+    /// Most vectors a fit uses; refits stop once a fit has used this many. The sample is
+    /// held as floats while fitting (25 MB at 384 dimensions for 16,384), and that peak
+    /// stays in wasm memory, so it is as small as the fit allows.
+    fn fit_sample() -> usize {
+        16_384
     }
 
-    /// Encodes `x` into `slot` (an existing slot, or the next new one).
-    pub fn set(&mut self, slot: u32, x: &[f32]) {
-        match self {
-            Codes::Binary(c) => c.set(slot, x),
-            Codes::Int8(c) => c.set(slot, x),
-            Codes::Pq(c) => c.set(slot, x),
-            Codes::FastScan(c) => c.set(slot, x),
-        }
-    }
+    /// An upper bound on the bytes a slot's code takes with its per-slot terms (norms,
+    /// correction factors: at most 8 bytes), to check that a refit's new codes will fit.
+    fn code_bytes(quantization: &Quantization, dimensions: usize) -> usize;
 
-    /// Makes room for `additional` more slots.
-    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        match self {
-            Codes::Binary(c) => c.try_reserve(additional),
-            Codes::Int8(c) => c.try_reserve(additional),
-            Codes::Pq(c) => c.try_reserve(additional),
-            Codes::FastScan(c) => c.try_reserve(additional),
-        }
-    }
+    /// Fits on `sample` (`[n][dimensions]`, n ≥ 1) for an index of `params` (which this
+    /// encoding serves); no vector is encoded yet.
+    fn fit(params: &IndexParams, sample: &[f32]) -> Self;
 
-    /// Prepares `q` and scans every code, offering live slots to `top` with their
-    /// estimated keys.
-    pub fn scan(&self, q: &[f32], live: &[bool], top: &mut TopK) {
-        match self {
-            Codes::Binary(c) => c.scan(&c.prepare(q), live, top),
-            Codes::Int8(c) => c.scan(&c.prepare(q), live, top),
-            Codes::Pq(c) => c.scan(&c.prepare(q), live, top),
-            Codes::FastScan(c) => c.scan(&c.prepare(q), live, top),
-        }
-    }
-
-    /// Bytes held.
-    pub fn memory_bytes(&self) -> usize {
-        match self {
-            Codes::Binary(c) => c.memory_bytes(),
-            Codes::Int8(c) => c.memory_bytes(),
-            Codes::Pq(c) => c.memory_bytes(),
-            Codes::FastScan(c) => c.memory_bytes(),
-        }
-    }
+    /// Reads what [`Quantizer::write_model`] wrote: a fitted quantizer, no codes yet.
+    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self>;
 
     /// Serialises the fitted quantizer (not the codes).
-    pub fn write_model(&self, w: &mut Writer) {
-        match self {
-            Codes::Binary(c) => c.write_model(w),
-            Codes::Int8(c) => c.write_model(w),
-            Codes::Pq(c) => c.write_model(w),
-            Codes::FastScan(c) => c.write_model(w),
-        }
-    }
+    fn write_model(&self, w: &mut Writer);
 
-    /// Reads what [`Codes::write_model`] wrote for an index of `params`: a fitted quantizer
-    /// with no codes stored yet.
-    pub fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Codes> {
-        let (d, metric) = (params.dimensions, params.metric);
-        Ok(match params.quantization {
-            Quantization::None => {
-                return Err(r.corrupt("codes stored for an index without quantization".into()));
-            }
-            Quantization::Binary { .. } => {
-                Codes::Binary(binary::BinaryCodes::read_model(r, d, metric)?)
-            }
-            Quantization::Int8 { .. } => Codes::Int8(int8::Int8Codes::read_model(r, d, metric)?),
-            Quantization::Pq { bits: 4, .. } => {
-                Codes::FastScan(pq::FastScanCodes::read_model(r, d, metric)?)
-            }
-            Quantization::Pq { .. } => Codes::Pq(pq::PqCodes::read_model(r, d, metric)?),
-        })
-    }
+    /// Makes room for `additional` more slots.
+    fn try_reserve(&mut self, additional: usize) -> Result<()>;
+
+    /// Encodes `x` into `slot` (an existing slot, or the next new one).
+    fn set(&mut self, slot: u32, x: &[f32]);
+
+    /// Prepares `q` for scanning.
+    fn prepare(&self, q: &[f32]) -> Self::Query;
+
+    /// Scans every code, offering live slots to `top` with their estimated keys.
+    fn scan(&self, q: &Self::Query, live: &[bool], top: &mut TopK);
+
+    /// Bytes held.
+    fn memory_bytes(&self) -> usize;
 
     /// Writes the code of `slot` (a fixed number of bytes for a given quantizer).
-    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
-        match self {
-            Codes::Binary(c) => c.write_slot(slot, w),
-            Codes::Int8(c) => c.write_slot(slot, w),
-            Codes::Pq(c) => c.write_slot(slot, w),
-            Codes::FastScan(c) => c.write_slot(slot, w),
-        }
-    }
+    fn write_slot(&self, slot: u32, w: &mut Writer);
 
-    /// Reads what [`Codes::write_slot`] wrote into `slot` (existing, or the next new one).
-    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
-        match self {
-            Codes::Binary(c) => c.read_slot(slot, r),
-            Codes::Int8(c) => c.read_slot(slot, r),
-            Codes::Pq(c) => c.read_slot(slot, r),
-            Codes::FastScan(c) => c.read_slot(slot, r),
+    /// Reads what [`Quantizer::write_slot`] wrote into `slot` (existing, or the next new one).
+    fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()>;
+}
+
+/// The registry: each encoding's [`Codes`] variant and type, once. Generates [`Codes`], its
+/// dispatching methods, and the per-quantization facts the index asks for.
+macro_rules! encodings {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty)),* $(,)?) => {
+        /// The codes of an index, whichever encoding it uses.
+        #[derive(Debug, Clone)]
+        pub enum Codes {
+            $($(#[$doc])* $variant($ty)),*
         }
-    }
+
+        impl Codes {
+            /// Fits the quantizer of `params` on `sample` (`[n][dimensions]`, n ≥ 1) and
+            /// returns it with no vectors encoded; `None` for `Quantization::None`.
+            pub fn fit(params: &IndexParams, sample: &[f32]) -> Option<Codes> {
+                $(if <$ty>::serves(&params.quantization) {
+                    return Some(Codes::$variant(<$ty>::fit(params, sample)));
+                })*
+                None
+            }
+
+            /// Reads what [`Codes::write_model`] wrote for an index of `params`.
+            pub fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Codes> {
+                let (d, metric) = (params.dimensions, params.metric);
+                $(if <$ty>::serves(&params.quantization) {
+                    return Ok(Codes::$variant(<$ty>::read_model(r, d, metric)?));
+                })*
+                Err(r.corrupt("codes stored for an index without quantization".into()))
+            }
+
+            /// Serialises the fitted quantizer (not the codes).
+            pub fn write_model(&self, w: &mut Writer) {
+                match self { $(Codes::$variant(c) => c.write_model(w)),* }
+            }
+
+            /// Makes room for `additional` more slots.
+            pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+                match self { $(Codes::$variant(c) => c.try_reserve(additional)),* }
+            }
+
+            /// Encodes `x` into `slot` (an existing slot, or the next new one).
+            pub fn set(&mut self, slot: u32, x: &[f32]) {
+                match self { $(Codes::$variant(c) => c.set(slot, x)),* }
+            }
+
+            /// Prepares `q` and scans every code, offering live slots to `top` with their
+            /// estimated keys.
+            pub fn scan(&self, q: &[f32], live: &[bool], top: &mut TopK) {
+                match self { $(Codes::$variant(c) => c.scan(&c.prepare(q), live, top)),* }
+            }
+
+            /// Bytes held.
+            pub fn memory_bytes(&self) -> usize {
+                match self { $(Codes::$variant(c) => c.memory_bytes()),* }
+            }
+
+            /// Writes the code of `slot`.
+            pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+                match self { $(Codes::$variant(c) => c.write_slot(slot, w)),* }
+            }
+
+            /// Reads what [`Codes::write_slot`] wrote into `slot`.
+            pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+                match self { $(Codes::$variant(c) => c.read_slot(slot, r)),* }
+            }
+        }
+
+        /// Live vectors an index must hold before it fits its quantizer
+        /// ([`Quantizer::fit_threshold`]); `usize::MAX` without quantization.
+        pub fn fit_threshold(quantization: &Quantization) -> usize {
+            $(if <$ty>::serves(quantization) {
+                return <$ty>::fit_threshold(quantization);
+            })*
+            usize::MAX
+        }
+
+        /// Most vectors a fit uses ([`Quantizer::fit_sample`]); 0 without quantization.
+        pub fn fit_sample(quantization: &Quantization) -> usize {
+            $(if <$ty>::serves(quantization) {
+                return <$ty>::fit_sample();
+            })*
+            0
+        }
+
+        /// An upper bound on a slot's code bytes ([`Quantizer::code_bytes`]); 0 without
+        /// quantization.
+        pub fn code_bytes(quantization: &Quantization, dimensions: usize) -> usize {
+            $(if <$ty>::serves(quantization) {
+                return <$ty>::code_bytes(quantization, dimensions);
+            })*
+            0
+        }
+    };
+}
+
+encodings! {
+    /// 1-bit codes.
+    Binary(binary::BinaryCodes),
+    /// int8 codes.
+    Int8(int8::Int8Codes),
+    /// 8-bit PQ codes.
+    Pq(pq::PqCodes),
+    /// 4-bit PQ codes in fast-scan blocks.
+    FastScan(pq::FastScanCodes),
 }

@@ -13,13 +13,13 @@
 use crate::bytes::{Reader, Writer};
 use crate::error::Result;
 use crate::kernels;
-use crate::params::Metric;
+use crate::params::{IndexParams, Metric, Quantization};
 use crate::rng::Rng;
 use crate::search::topk::TopK;
 use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
 use super::fastscan::{Blocks, Table};
-use super::{SCAN_CHUNK, kmeans};
+use super::{Quantizer, SCAN_CHUNK, kmeans};
 
 /// Most vectors k-means sees. 8,192 gives 32 points per centroid at 256 centroids, close
 /// to faiss's advice (≥ 39); more costs training time linearly for little recall.
@@ -140,6 +140,20 @@ impl Codebooks {
     }
 }
 
+/// The subspace count and k-means seed of PQ parameters (1 subspace and no seed for any
+/// other quantization, which the PQ encodings never serve).
+fn pq_options(quantization: &Quantization) -> (usize, Option<u64>) {
+    match *quantization {
+        Quantization::Pq {
+            subspaces, seed, ..
+        } => (subspaces, seed),
+        _ => (1, None),
+    }
+}
+
+/// A query prepared for 8-bit PQ: its cost table, `[m][256]` (see [`Codebooks::table`]).
+pub struct PqTable(Vec<f32>);
+
 /// 8-bit PQ codes.
 #[derive(Debug, Clone)]
 pub struct PqCodes {
@@ -151,7 +165,7 @@ pub struct PqCodes {
 
 impl PqCodes {
     /// Trains 256-centroid codebooks on `sample`.
-    pub fn fit(dimensions: usize, metric: Metric, m: usize, sample: &[f32], rng: &mut Rng) -> Self {
+    fn train(dimensions: usize, metric: Metric, m: usize, sample: &[f32], rng: &mut Rng) -> Self {
         PqCodes {
             metric,
             books: Codebooks::train(sample, dimensions, m, 256, rng),
@@ -163,26 +177,55 @@ impl PqCodes {
     pub fn slots(&self) -> usize {
         self.codes.rows()
     }
+}
+
+impl Quantizer for PqCodes {
+    type Query = PqTable;
+
+    fn serves(quantization: &Quantization) -> bool {
+        matches!(quantization, Quantization::Pq { bits: 8, .. })
+    }
+
+    /// k-means wants enough points per centroid to mean something: 16 for 256 centroids.
+    fn fit_threshold(_: &Quantization) -> usize {
+        4096
+    }
+
+    fn code_bytes(quantization: &Quantization, _: usize) -> usize {
+        8 + pq_options(quantization).0
+    }
+
+    fn fit(params: &IndexParams, sample: &[f32]) -> Self {
+        let (subspaces, seed) = pq_options(&params.quantization);
+        let mut rng = seed.map_or_else(Rng::from_entropy, Rng::from_seed);
+        Self::train(
+            params.dimensions,
+            params.metric,
+            subspaces,
+            sample,
+            &mut rng,
+        )
+    }
 
     /// Makes room for `additional` more slots.
-    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+    fn try_reserve(&mut self, additional: usize) -> Result<()> {
         self.codes.try_reserve(additional, "the codes")
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
-    pub fn set(&mut self, slot: u32, x: &[f32]) {
+    fn set(&mut self, slot: u32, x: &[f32]) {
         let slot = slot as usize;
         self.codes.grow_to(slot + 1);
         self.books.encode(x, self.codes.row_mut(slot));
     }
 
     /// The query's lookup table.
-    pub fn prepare(&self, q: &[f32]) -> Vec<f32> {
-        self.books.table(q, self.metric)
+    fn prepare(&self, q: &[f32]) -> PqTable {
+        PqTable(self.books.table(q, self.metric))
     }
 
     /// Scans every slot, offering the live ones to `top`.
-    pub fn scan(&self, table: &[f32], live: &[bool], top: &mut TopK) {
+    fn scan(&self, PqTable(table): &PqTable, live: &[bool], top: &mut TopK) {
         let mut keys = [0.0f32; SCAN_CHUNK];
         self.codes.for_each_run(SCAN_CHUNK, |base, codes| {
             let count = codes.len() / self.books.m;
@@ -196,17 +239,17 @@ impl PqCodes {
     }
 
     /// Bytes held.
-    pub fn memory_bytes(&self) -> usize {
+    fn memory_bytes(&self) -> usize {
         self.codes.memory_bytes() + self.books.memory_bytes()
     }
 
     /// Serialises the codebooks (not the codes).
-    pub fn write_model(&self, w: &mut Writer) {
+    fn write_model(&self, w: &mut Writer) {
         self.books.write(w);
     }
 
     /// Reads what [`PqCodes::write_model`] wrote: trained codebooks, no codes yet.
-    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         let books = Codebooks::read(r, dimensions, 8)?;
         Ok(PqCodes {
             metric,
@@ -216,12 +259,12 @@ impl PqCodes {
     }
 
     /// Writes the code of `slot`: one byte per subspace.
-    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+    fn write_slot(&self, slot: u32, w: &mut Writer) {
         w.raw(self.codes.row(slot as usize));
     }
 
     /// Reads what [`PqCodes::write_slot`] wrote into `slot` (existing, or the next new one).
-    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+    fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
         let slot = slot as usize;
         let raw = r.raw(self.books.m, "pq codes")?;
         self.codes.grow_to(slot + 1);
@@ -240,21 +283,50 @@ pub struct FastScanCodes {
 
 impl FastScanCodes {
     /// Trains 16-centroid codebooks on `sample`.
-    pub fn fit(dimensions: usize, metric: Metric, m: usize, sample: &[f32], rng: &mut Rng) -> Self {
+    fn train(dimensions: usize, metric: Metric, m: usize, sample: &[f32], rng: &mut Rng) -> Self {
         FastScanCodes {
             metric,
             books: Codebooks::train(sample, dimensions, m, 16, rng),
             blocks: Blocks::new(m),
         }
     }
+}
+
+impl Quantizer for FastScanCodes {
+    type Query = Table;
+
+    fn serves(quantization: &Quantization) -> bool {
+        matches!(quantization, Quantization::Pq { bits: 4, .. })
+    }
+
+    /// k-means wants enough points per centroid to mean something: 64 for 16 centroids.
+    fn fit_threshold(_: &Quantization) -> usize {
+        1024
+    }
+
+    fn code_bytes(quantization: &Quantization, _: usize) -> usize {
+        8 + pq_options(quantization).0.div_ceil(2)
+    }
+
+    fn fit(params: &IndexParams, sample: &[f32]) -> Self {
+        let (subspaces, seed) = pq_options(&params.quantization);
+        let mut rng = seed.map_or_else(Rng::from_entropy, Rng::from_seed);
+        Self::train(
+            params.dimensions,
+            params.metric,
+            subspaces,
+            sample,
+            &mut rng,
+        )
+    }
 
     /// Makes room for `additional` more slots.
-    pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
+    fn try_reserve(&mut self, additional: usize) -> Result<()> {
         self.blocks.try_reserve(additional)
     }
 
     /// Encodes `x` into `slot` (an existing slot, or the next new one).
-    pub fn set(&mut self, slot: u32, x: &[f32]) {
+    fn set(&mut self, slot: u32, x: &[f32]) {
         // 4-bit PQ has at most 256 subspaces (IndexParams checks it).
         let mut codes = [0u8; 256];
         let codes = &mut codes[..self.books.m];
@@ -263,7 +335,7 @@ impl FastScanCodes {
     }
 
     /// The query's u8 table. Costs are the negated keys (lower is better).
-    pub fn prepare(&self, q: &[f32]) -> Table {
+    fn prepare(&self, q: &[f32]) -> Table {
         let costs: Vec<f32> = self
             .books
             .table(q, self.metric)
@@ -275,7 +347,7 @@ impl FastScanCodes {
 
     /// Scans every slot, offering the live ones to `top`. The key is `−cost`, so the top-k
     /// floor bounds the admissible sum directly.
-    pub fn scan(&self, table: &Table, live: &[bool], top: &mut TopK) {
+    fn scan(&self, table: &Table, live: &[bool], top: &mut TopK) {
         self.blocks.scan(
             table,
             live,
@@ -286,17 +358,17 @@ impl FastScanCodes {
     }
 
     /// Bytes held.
-    pub fn memory_bytes(&self) -> usize {
+    fn memory_bytes(&self) -> usize {
         self.blocks.memory_bytes() + self.books.memory_bytes()
     }
 
     /// Serialises the codebooks (not the codes).
-    pub fn write_model(&self, w: &mut Writer) {
+    fn write_model(&self, w: &mut Writer) {
         self.books.write(w);
     }
 
     /// Reads what [`FastScanCodes::write_model`] wrote: trained codebooks, no codes yet.
-    pub fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
         let books = Codebooks::read(r, dimensions, 4)?;
         let blocks = Blocks::new(books.m);
         Ok(FastScanCodes {
@@ -307,12 +379,12 @@ impl FastScanCodes {
     }
 
     /// Writes the code of `slot`: its sub-codes, two per byte.
-    pub fn write_slot(&self, slot: u32, w: &mut Writer) {
+    fn write_slot(&self, slot: u32, w: &mut Writer) {
         self.blocks.write_slot(slot as usize, w);
     }
 
     /// Reads what [`FastScanCodes::write_slot`] wrote into `slot` (existing, or the next new one).
-    pub fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
+    fn read_slot(&mut self, slot: u32, r: &mut Reader) -> Result<()> {
         self.blocks.read_slot(slot as usize, r)
     }
 }

@@ -1,0 +1,282 @@
+//! One IndexedDB transaction over the index's three stores ([`Tx`]): what a call reads
+//! and writes, and its commit.
+
+use hashbrown::HashMap;
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
+
+use super::block::Block;
+use super::request::{Pending, bytes_of, events, issue, request_error, storage_error};
+use crate::error::{Error, Result};
+
+pub(super) const META: &str = "meta";
+pub(super) const PAGES: &str = "pages";
+pub(super) const VECTORS: &str = "vectors";
+pub(super) const HEADER_KEY: &str = "header";
+pub(super) const GENERATION_KEY: &str = "generation";
+
+/// The stored index as one read transaction saw it.
+#[derive(Debug)]
+pub struct StoredIndex {
+    /// [`crate::Index::header_bytes`].
+    pub header: Vec<u8>,
+    /// [`crate::Index::page_bytes`] of every page, in order.
+    pub pages: Vec<Vec<u8>>,
+    /// The generation these records belong to.
+    pub generation: u64,
+}
+
+/// A stored generation: absent is 0 (nothing written since creation by an older build).
+pub(super) fn generation_of(value: &JsValue) -> Result<u64> {
+    if value.is_undefined() {
+        return Ok(0);
+    }
+    match value.as_f64() {
+        Some(g) if g >= 0.0 && g.fract() == 0.0 && g < 2f64.powi(53) => Ok(g as u64),
+        _ => Err(Error::Corrupt(
+            "the stored generation is not a whole number".into(),
+        )),
+    }
+}
+
+/// Starts a `get` of the stored generation in `meta`.
+pub(super) fn get_generation(meta: &IdbObjectStore) -> Result<Pending> {
+    issue(
+        "reading the generation",
+        meta.get(&JsValue::from_str(GENERATION_KEY)),
+    )
+}
+
+async fn get_blocks(
+    store: &IdbObjectStore,
+    numbers: &[u32],
+    dimensions: usize,
+) -> Result<HashMap<u32, Block>> {
+    let requests = numbers
+        .iter()
+        .map(|&n| store.get(&JsValue::from(n)))
+        .collect::<core::result::Result<Vec<_>, _>>()
+        .map_err(|e| storage_error("reading originals", e))?;
+    let all: Array = requests.iter().map(events).collect();
+    if JsFuture::from(Promise::all(&all)).await.is_err() {
+        let failed = requests
+            .iter()
+            .map(request_error)
+            .find(|e| !e.is_undefined());
+        return Err(storage_error(
+            "reading originals",
+            failed.unwrap_or(JsValue::UNDEFINED),
+        ));
+    }
+    let values = requests
+        .iter()
+        .map(IdbRequest::result)
+        .collect::<core::result::Result<Vec<_>, _>>()
+        .map_err(|e| storage_error("reading originals", e))?;
+    let mut blocks = HashMap::with_capacity(numbers.len());
+    for (&number, value) in numbers.iter().zip(values) {
+        // Absent: the caller checks what it needs (another tab may have emptied the block).
+        if value.is_undefined() {
+            continue;
+        }
+        let block = Block::from_bytes(&bytes_of(&value, "block")?, number, dimensions)?;
+        blocks.insert(number, block);
+    }
+    Ok(blocks)
+}
+
+/// A transaction over the three stores. Each call runs in one: a read-only one sees a
+/// consistent snapshot; in a read-write one, nothing is visible to others until
+/// [`Tx::commit`] resolves, and dropping it without committing, or any failed request,
+/// aborts it whole.
+#[derive(Debug)]
+pub struct Tx {
+    tx: IdbTransaction,
+    meta: IdbObjectStore,
+    pages: IdbObjectStore,
+    vectors: IdbObjectStore,
+    done: Promise,
+}
+
+impl Tx {
+    /// The call's transaction over the three stores of `tx`.
+    pub(super) fn begin(tx: IdbTransaction) -> Result<Tx> {
+        // Listen before anything can complete the transaction. Both outcomes resolve, with
+        // the event (`commit` tells them apart by its type), so an abandoned transaction
+        // leaves no unhandled rejection behind.
+        let done = Promise::new(&mut |resolve, _reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&resolve));
+        });
+        Ok(Tx {
+            meta: object_store(&tx, META)?,
+            pages: object_store(&tx, PAGES)?,
+            vectors: object_store(&tx, VECTORS)?,
+            tx,
+            done,
+        })
+    }
+
+    /// The stored generation.
+    pub async fn generation(&self) -> Result<u64> {
+        generation_of(&get_generation(&self.meta)?.settled().await?)
+    }
+
+    /// The header, every page (in page order) and the generation; `None` if no index is
+    /// stored.
+    pub async fn read_index(&self) -> Result<Option<StoredIndex>> {
+        let header = issue(
+            "reading the header",
+            self.meta.get(&JsValue::from_str(HEADER_KEY)),
+        )?;
+        let generation = get_generation(&self.meta)?;
+        let all = issue("reading the pages", self.pages.get_all())?;
+        let header = header.settled().await?;
+        let generation = generation_of(&generation.settled().await?)?;
+        let all: Array = all.settled().await?.unchecked_into();
+        if header.is_undefined() {
+            if all.length() > 0 {
+                return Err(Error::Corrupt(
+                    "the database holds pages but no header".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let header = bytes_of(&header, "header")?;
+        let pages = all
+            .iter()
+            .map(|page| bytes_of(&page, "page"))
+            .collect::<Result<_>>()?;
+        Ok(Some(StoredIndex {
+            header,
+            pages,
+            generation,
+        }))
+    }
+
+    /// The blocks `numbers` that are stored (an absent one holds no vector).
+    pub async fn read_blocks(
+        &self,
+        numbers: &[u32],
+        dimensions: usize,
+    ) -> Result<HashMap<u32, Block>> {
+        get_blocks(&self.vectors, numbers, dimensions).await
+    }
+
+    /// Every stored block numbered `first..end`, in one `getAll`.
+    pub async fn read_block_range(
+        &self,
+        first: u32,
+        end: u32,
+        dimensions: usize,
+    ) -> Result<Vec<Block>> {
+        if first >= end {
+            return Ok(Vec::new());
+        }
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &JsValue::from(first),
+            &JsValue::from(end),
+            false,
+            true,
+        )
+        .map_err(|e| storage_error("reading originals", e))?;
+        let keys = issue(
+            "reading originals",
+            self.vectors.get_all_keys_with_key(&range),
+        )?;
+        let values = issue("reading originals", self.vectors.get_all_with_key(&range))?;
+        let keys: Array = keys.settled().await?.unchecked_into();
+        let values: Array = values.settled().await?.unchecked_into();
+        keys.iter()
+            .zip(values.iter())
+            .map(|(key, value)| {
+                let number = key.as_f64().unwrap_or(-1.0) as u32;
+                Block::from_bytes(&bytes_of(&value, "block")?, number, dimensions)
+            })
+            .collect()
+    }
+
+    /// Stores the generation this transaction commits.
+    pub fn put_generation(&self, generation: u64) -> Result<()> {
+        self.meta
+            .put_with_key(
+                &JsValue::from_f64(generation as f64),
+                &JsValue::from_str(GENERATION_KEY),
+            )
+            .map(drop)
+            .map_err(|e| self.fail("writing the generation", e))
+    }
+
+    /// Writes a block, or deletes its record when it holds nothing.
+    pub fn put_block(&self, block: &Block, dimensions: usize) -> Result<()> {
+        let key = JsValue::from(block.number);
+        let request = if block.is_empty() {
+            self.vectors.delete(&key)
+        } else {
+            let bytes = Uint8Array::from(block.to_bytes(dimensions).as_slice());
+            self.vectors.put_with_key(&bytes, &key)
+        };
+        request
+            .map(drop)
+            .map_err(|e| self.fail("writing originals", e))
+    }
+
+    /// Writes a page of ids and codes.
+    pub fn put_page(&self, number: usize, bytes: &[u8]) -> Result<()> {
+        self.pages
+            .put_with_key(&Uint8Array::from(bytes), &JsValue::from(number as u32))
+            .map(drop)
+            .map_err(|e| self.fail("writing codes", e))
+    }
+
+    /// Writes the header.
+    pub fn put_header(&self, bytes: &[u8]) -> Result<()> {
+        self.meta
+            .put_with_key(&Uint8Array::from(bytes), &JsValue::from_str(HEADER_KEY))
+            .map(drop)
+            .map_err(|e| self.fail("writing the header", e))
+    }
+
+    /// Aborts after a synchronous failure, so nothing of the call is committed.
+    fn fail(&self, doing: &str, error: JsValue) -> Error {
+        self.abort();
+        storage_error(doing, error)
+    }
+
+    fn abort(&self) {
+        // Throws only if the transaction already finished: then there is nothing to undo.
+        let _ = self.tx.abort();
+    }
+
+    /// Resolves once IndexedDB has committed the transaction; rejects (quota, I/O) if it
+    /// aborted it, in which case nothing of it was written.
+    pub async fn commit(self) -> Result<()> {
+        let event = JsFuture::from(self.done.clone()).await.unwrap_or_default();
+        let kind = Reflect::get(&event, &JsValue::from_str("type")).unwrap_or_default();
+        if kind.as_string().as_deref() == Some("complete") {
+            return Ok(());
+        }
+        let reason = match self.tx.error() {
+            Some(error) => error.into(),
+            None => JsValue::from_str("the transaction was aborted"),
+        };
+        Err(storage_error("writing the index", reason))
+    }
+}
+
+impl Drop for Tx {
+    /// A transaction dropped before [`Tx::commit`] resolved (an error while building the
+    /// call's records) is aborted, so no part of the call is written; aborting a read-only
+    /// one after its reads changes nothing.
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+fn object_store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore> {
+    tx.object_store(name)
+        .map_err(|e| storage_error(&format!("opening store {name}"), e))
+}
