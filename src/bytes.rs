@@ -16,7 +16,7 @@
 //!
 //! A leaf module: it knows the crate's errors and nothing else.
 
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result};
 
 /// Magic bytes at the start of every index file.
 pub const MAGIC: &[u8; 8] = b"QUIVERIX";
@@ -105,16 +105,13 @@ impl<'a> Reader<'a> {
     /// Checks the frame (magic, version, length, checksum) and returns a reader over the payload.
     pub fn open(bytes: &'a [u8]) -> Result<Self> {
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err(Error::Corrupt(
-                "not a quiver index (the first 8 bytes are not \"QUIVERIX\")".into(),
-            ));
+            return Err(Error::Corrupt(Damage::NotQuiver));
         }
         if bytes.len() < HEADER + 4 {
-            return Err(Error::Corrupt(format!(
-                "truncated: {} bytes is shorter than the {}-byte frame",
-                bytes.len(),
-                HEADER + 4
-            )));
+            return Err(Error::Corrupt(Damage::Length {
+                expected: HEADER as u64 + 4,
+                found: bytes.len() as u64,
+            }));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
@@ -126,18 +123,19 @@ impl<'a> Reader<'a> {
         let length = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
         let expected = (HEADER as u64 + 4).saturating_add(length);
         if bytes.len() as u64 != expected {
-            return Err(Error::Corrupt(format!(
-                "truncated or padded: the header announces {expected} bytes, got {}",
-                bytes.len()
-            )));
+            return Err(Error::Corrupt(Damage::Length {
+                expected,
+                found: bytes.len() as u64,
+            }));
         }
         let end = bytes.len() - 4;
         let stored = u32::from_le_bytes(bytes[end..].try_into().expect("4 bytes"));
         let actual = crc32fast::hash(&bytes[..end]);
         if stored != actual {
-            return Err(Error::Corrupt(format!(
-                "checksum mismatch (stored {stored:#010x}, computed {actual:#010x}): the bytes were altered"
-            )));
+            return Err(Error::Corrupt(Damage::Checksum {
+                stored,
+                computed: actual,
+            }));
         }
         Ok(Reader {
             payload: &bytes[HEADER..end],
@@ -145,17 +143,30 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// An error about the field being read now.
-    pub fn corrupt(&self, what: String) -> Error {
-        Error::Corrupt(format!("{what} (payload offset {})", self.at))
+    /// An error about the field being read now: `what` is not `expected` (and was
+    /// `found`, when that can be shown).
+    pub fn invalid(
+        &self,
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        found: Option<String>,
+    ) -> Error {
+        Error::Corrupt(Damage::Field {
+            what: what.into(),
+            expected: expected.into(),
+            found,
+            at: Some(self.at),
+        })
     }
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
         if self.payload.len() - self.at < n {
-            return Err(self.corrupt(format!(
-                "{what} needs {n} bytes but only {} remain",
-                self.payload.len() - self.at
-            )));
+            return Err(Error::Corrupt(Damage::Short {
+                what: what.to_owned(),
+                needed: n,
+                remaining: self.payload.len() - self.at,
+                at: self.at,
+            }));
         }
         let out = &self.payload[self.at..self.at + n];
         self.at += n;
@@ -172,7 +183,7 @@ impl<'a> Reader<'a> {
         match self.u8(what)? {
             0 => Ok(false),
             1 => Ok(true),
-            other => Err(self.corrupt(format!("{what} is {other}, not 0 or 1"))),
+            other => Err(self.invalid(what, "0 or 1", Some(other.to_string()))),
         }
     }
     /// A u16.
@@ -197,7 +208,7 @@ impl<'a> Reader<'a> {
     pub fn f32(&mut self, what: &str) -> Result<f32> {
         let v = f32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes"));
         if !v.is_finite() {
-            return Err(self.corrupt(format!("{what} is not finite")));
+            return Err(self.invalid(what, "finite", Some(v.to_string())));
         }
         Ok(v)
     }
@@ -216,7 +227,8 @@ impl<'a> Reader<'a> {
         for (i, (v, bytes)) in out.iter_mut().zip(raw.chunks_exact(4)).enumerate() {
             *v = f32::from_le_bytes(bytes.try_into().expect("4 bytes"));
             if !v.is_finite() {
-                return Err(self.corrupt(format!("{what}: value {} is not finite", first + i)));
+                let value = format!("value {} = {v}", first + i);
+                return Err(self.invalid(what, "finite", Some(value)));
             }
         }
         Ok(())
@@ -240,16 +252,14 @@ impl<'a> Reader<'a> {
         let raw = self.raw(len as usize, what)?;
         core::str::from_utf8(raw)
             .map(Some)
-            .map_err(|_| self.corrupt(format!("{what} is not UTF-8")))
+            .map_err(|_| self.invalid(what, "UTF-8", None))
     }
 
     /// Fails unless every payload byte was read.
     pub fn finish(self) -> Result<()> {
         if self.at != self.payload.len() {
-            return Err(self.corrupt(format!(
-                "{} unread bytes after the index",
-                self.payload.len() - self.at
-            )));
+            let unread = format!("{} unread bytes", self.payload.len() - self.at);
+            return Err(self.invalid("the payload's end", "reached", Some(unread)));
         }
         Ok(())
     }

@@ -129,10 +129,11 @@ pub enum Error {
     },
     /// The browser's storage refused or failed an operation; the index is unchanged.
     #[error("IndexedDB: {0}")]
-    Storage(String),
-    /// A byte string that is not a quiver index, or is damaged.
+    Storage(Storage),
+    /// A byte string (a `toBytes` file, an IndexedDB record) that is not a quiver index, or
+    /// is damaged.
     #[error("cannot read index bytes: {0}")]
-    Corrupt(String),
+    Corrupt(Damage),
     /// A byte string written by a newer (or unknown) format version.
     #[error("index bytes have format version {found}, this build reads version {supported}")]
     UnsupportedVersion {
@@ -141,6 +142,172 @@ pub enum Error {
         /// Version this build writes and reads.
         supported: u32,
     },
+}
+
+/// How stored bytes are damaged or foreign: what is wrong, where, what the format expects
+/// and what was found. Every stored byte string is framed and checksummed
+/// ([`crate::bytes`]), so most damage is caught by the frame; the rest is a field whose
+/// value the format does not allow.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum Damage {
+    /// The bytes do not start with the magic.
+    #[error("not a quiver index (the first 8 bytes are not \"QUIVERIX\")")]
+    NotQuiver,
+    /// The bytes are not as long as the frame says.
+    #[error("truncated or padded: the frame announces {expected} bytes, got {found}")]
+    Length {
+        /// Bytes the frame announces (at least the frame itself).
+        expected: u64,
+        /// Bytes given.
+        found: u64,
+    },
+    /// The checksum does not match the bytes.
+    #[error(
+        "checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the bytes were \
+         altered"
+    )]
+    Checksum {
+        /// The CRC-32 stored in the frame.
+        stored: u32,
+        /// The CRC-32 of the bytes.
+        computed: u32,
+    },
+    /// Fewer payload bytes remain than a field needs.
+    #[error("{what} needs {needed} bytes but only {remaining} remain (payload offset {at})")]
+    Short {
+        /// The field.
+        what: String,
+        /// Bytes it needs.
+        needed: usize,
+        /// Bytes left.
+        remaining: usize,
+        /// Where in the payload.
+        at: usize,
+    },
+    /// A field holds a value the format does not allow.
+    #[error("{what} is not {expected}{}{}", found.as_ref().map(|f| format!(": found {f}")).unwrap_or_default(), at.map(|a| format!(" (payload offset {a})")).unwrap_or_default())]
+    Field {
+        /// The field (or record).
+        what: String,
+        /// What the format allows there.
+        expected: String,
+        /// What was there, when it can be shown.
+        found: Option<String>,
+        /// Where in the payload, for a field read from one.
+        at: Option<usize>,
+    },
+    /// A numbered record (a page, a block) stored where another belongs.
+    #[error("{record} {found} arrived where {record} {expected} belongs")]
+    Misplaced {
+        /// "page" or "block".
+        record: &'static str,
+        /// The number it holds.
+        found: u64,
+        /// The number its place holds.
+        expected: u64,
+    },
+    /// The header's slot count does not fit the pages stored.
+    #[error("the header counts {slots} slots, which {pages} pages of {page_slots} cannot hold")]
+    PagesForSlots {
+        /// Slots in the header.
+        slots: usize,
+        /// Pages stored.
+        pages: usize,
+        /// Slots a page holds.
+        page_slots: usize,
+    },
+    /// A record the index needs is not in the database.
+    #[error("{what} is missing from the database")]
+    Missing {
+        /// The record.
+        what: String,
+    },
+}
+
+/// What the browser's storage refused or failed; the index and its stored data are as they
+/// were.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum Storage {
+    /// The site's storage quota is full.
+    #[error(
+        "{doing}: the browser's storage quota for this site is full{}; nothing was written \
+         and the index is unchanged",
+        detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    Quota {
+        /// What quiver was doing.
+        doing: String,
+        /// The browser's message, if any.
+        detail: Option<String>,
+    },
+    /// Another failure of a request or transaction.
+    #[error("{doing} failed ({detail}); the index is unchanged")]
+    Failed {
+        /// What quiver was doing.
+        doing: String,
+        /// The browser's error name and message.
+        detail: String,
+    },
+    /// The environment has no IndexedDB.
+    #[error(
+        "this environment has no `indexedDB` (Node has none): use `new Index(options)` and \
+         `toBytes`/`fromBytes` instead of `Index.open`"
+    )]
+    Unavailable,
+    /// The database was written by a newer schema.
+    #[error(
+        "database {database:?} was written by a newer quiver (schema newer than version \
+         {supported}, which this build reads); it was left untouched"
+    )]
+    Newer {
+        /// The database's name.
+        database: String,
+        /// The schema version this build reads.
+        supported: u32,
+    },
+    /// The database holds something other than a quiver index.
+    #[error(
+        "database {database:?} is not a quiver index (it lacks the stores meta, pages and \
+         vectors)"
+    )]
+    Foreign {
+        /// The database's name.
+        database: String,
+    },
+    /// Another context deleted or upgraded the database, which closed this connection.
+    #[error(
+        "database {database:?} was deleted or upgraded (by a newer quiver) in another tab or \
+         worker, so this index was closed; open it again with Index.open"
+    )]
+    Replaced {
+        /// The database's name.
+        database: String,
+    },
+    /// Another context removed the index's records.
+    #[error("the index was removed from IndexedDB by another tab or worker")]
+    Removed,
+    /// Another context stored an index with other options under the same name.
+    #[error(
+        "the index was replaced in another tab or worker by one with other options; open it \
+         again with Index.open"
+    )]
+    OptionsChanged,
+}
+
+impl Damage {
+    /// A field that is not what the format allows, with no payload offset.
+    pub fn field(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl ToString,
+    ) -> Error {
+        Error::Corrupt(Damage::Field {
+            what: what.into(),
+            expected: expected.into(),
+            found: Some(found.to_string()),
+            at: None,
+        })
+    }
 }
 
 /// Shorthand used across the crate.

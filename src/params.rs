@@ -274,7 +274,7 @@ impl IndexParams {
             0 => Metric::Cosine,
             1 => Metric::Dot,
             2 => Metric::L2,
-            other => return Err(r.corrupt(format!("metric tag {other} is unknown"))),
+            other => return Err(r.invalid("metric tag", "0, 1 or 2", Some(other.to_string()))),
         };
         let quantization = match r.u8("quantization")? {
             0 => Quantization::None,
@@ -286,7 +286,10 @@ impl IndexParams {
                 let query = match r.u8("binary query mode")? {
                     1 => BinaryQuery::Hamming,
                     2 => BinaryQuery::Asymmetric,
-                    other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
+                    other => {
+                        let found = Some(other.to_string());
+                        return Err(r.invalid("binary query mode", "1 or 2", found));
+                    }
                 };
                 Quantization::Binary { centered, query }
             }
@@ -303,9 +306,12 @@ impl IndexParams {
                     seed,
                 }
             }
-            other => return Err(r.corrupt(format!("quantization tag {other} is unknown"))),
+            other => {
+                let found = Some(other.to_string());
+                return Err(r.invalid("quantization tag", "0, 1, 2 or 3", found));
+            }
         };
         IndexParams::new(dimensions, metric, quantization)
-            .map_err(|e| r.corrupt(format!("stored parameters are invalid: {e}")))
+            .map_err(|e| r.invalid("the stored parameters", "valid", Some(e.to_string())))
     }
 }

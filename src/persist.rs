@@ -102,7 +102,8 @@ impl Index {
         let mut index = Index::new(params);
         // Each slot takes at least 2 bytes of ids: reject absurd counts before allocating.
         if slots.saturating_mul(2) > bytes.len() {
-            return Err(r.corrupt(format!("{slots} slots cannot fit in {} bytes", bytes.len())));
+            let expected = format!("at most {} for {} bytes", bytes.len() / 2, bytes.len());
+            return Err(r.invalid("the slot count", expected, Some(slots.to_string())));
         }
         try_grow(&mut index.live, slots, false, "the slot table")?;
         for slot in 0..slots as u32 {
@@ -112,11 +113,15 @@ impl Index {
         match originals {
             0 => index.home = Home::Elsewhere,
             1 | 2 => read_store(&mut r, &mut index, slots, originals == 1)?,
-            other => return Err(r.corrupt(format!("originals flag {other} is not 0, 1 or 2"))),
+            other => {
+                let found = Some(other.to_string());
+                return Err(r.invalid("originals flag", "0, 1 or 2", found));
+            }
         }
         index.read_model(&mut r)?;
         if originals == 2 && index.codes.is_none() && !index.is_empty() {
-            return Err(r.corrupt("neither originals nor codes to search".into()));
+            let found = Some("neither originals nor codes".into());
+            return Err(r.invalid("an index", "searchable", found));
         }
         if let Some(codes) = &mut index.codes {
             for slot in 0..slots as u32 {
@@ -155,9 +160,10 @@ impl Index {
         }
         let raw = r.raw(usize::from(len), "id")?;
         let id = core::str::from_utf8(raw)
-            .map_err(|_| r.corrupt(format!("id of slot {slot} is not UTF-8")))?;
+            .map_err(|_| r.invalid(format!("the id of slot {slot}"), "UTF-8", None))?;
         if id.is_empty() || self.ids.slot(id).is_some() {
-            return Err(r.corrupt(format!("id of slot {slot} is empty or repeated")));
+            let expected = "a non-empty id not used by an earlier slot";
+            return Err(r.invalid(format!("the id of slot {slot}"), expected, Some(id.into())));
         }
         self.ids.insert(id, slot);
         self.live.push(true);
@@ -203,7 +209,8 @@ fn read_store(r: &mut Reader, index: &mut Index, slots: usize, with_vectors: boo
     }
     let count = r.u32("originals")? as usize;
     if slots.checked_mul(d) != Some(count) {
-        return Err(r.corrupt(format!("{count} original values for {slots} slots of {d}")));
+        let expected = format!("{slots} slots × {d} dimensions");
+        return Err(r.invalid("the originals' count", expected, Some(count.to_string())));
     }
     let originals = r.raw(count.saturating_mul(4), "originals")?;
     let mut store = MemoryStore::new(d);

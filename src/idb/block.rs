@@ -21,7 +21,7 @@
 //! metadata (u32 length, `u32::MAX` = none, then UTF-8 JSON text).
 
 use crate::bytes::{Reader, Writer};
-use crate::error::Result;
+use crate::error::{Damage, Error, Result};
 
 /// Consecutive slots per record: slot `s` lives in block `s / BLOCK_SLOTS`.
 pub const BLOCK_SLOTS: usize = 8;
@@ -105,10 +105,15 @@ impl Block {
         let found = r.u32("block number")?;
         let dims = r.u32("block dimensions")? as usize;
         if found != number || dims != dimensions {
-            return Err(r.corrupt(format!(
-                "record of block {found} with {dims} dimensions stored where block {number} \
-                 with {dimensions} dimensions belongs"
-            )));
+            if found != number {
+                return Err(Error::Corrupt(Damage::Misplaced {
+                    record: "block",
+                    found: found.into(),
+                    expected: number.into(),
+                }));
+            }
+            let what = format!("the dimensions of block {number}");
+            return Err(r.invalid(what, dimensions.to_string(), Some(dims.to_string())));
         }
         let mut block = Block::empty(number);
         for entry in &mut block.entries {
@@ -121,7 +126,7 @@ impl Block {
                     let metadata = r.optional_text("metadata")?.map(str::to_owned);
                     *entry = Some(Entry { vector, metadata });
                 }
-                other => return Err(r.corrupt(format!("slot flag {other} is not 0 or 1"))),
+                other => return Err(r.invalid("slot flag", "0 or 1", Some(other.to_string()))),
             }
         }
         r.finish()?;
@@ -169,7 +174,7 @@ mod tests {
     fn rejects_a_record_of_another_block_or_size_and_any_damage() {
         let bytes = sample().to_bytes(3);
         assert!(
-            matches!(Block::from_bytes(&bytes, 4, 3), Err(Error::Corrupt(m)) if m.contains("block 3"))
+            matches!(Block::from_bytes(&bytes, 4, 3), Err(Error::Corrupt(m)) if m.to_string().contains("block 3"))
         );
         assert!(matches!(
             Block::from_bytes(&bytes, 3, 4),

@@ -7,7 +7,7 @@ use hashbrown::{HashMap, HashSet};
 
 use super::block::{BLOCK_SLOTS, Block, Entry, block_of};
 use super::store::Tx;
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result};
 use crate::index::ADD_CHUNK_ROWS;
 use crate::sort::heapsort_by;
 use crate::store::{ChunkFn, Lookup, Originals, Row};
@@ -45,9 +45,9 @@ impl<'t> TxOriginals<'t> {
             .collect();
         let mut blocks = self.tx.read_blocks(&merge, self.dimensions).await?;
         if let Some(missing) = merge.iter().find(|&b| !blocks.contains_key(b)) {
-            return Err(Error::Corrupt(format!(
-                "the originals of block {missing} are missing from the database"
-            )));
+            return Err(Error::Corrupt(Damage::Missing {
+                what: format!("the originals of block {missing}"),
+            }));
         }
         for (slot, entry) in updates {
             blocks
@@ -71,9 +71,9 @@ impl Blocks {
     /// relies on it.
     fn check_present(&self, slots: &[u32]) -> Result<()> {
         match slots.iter().find(|&&s| self.entry(s).is_none()) {
-            Some(slot) => Err(Error::Corrupt(format!(
-                "the original of live slot {slot} is missing from the database"
-            ))),
+            Some(slot) => Err(Error::Corrupt(Damage::Missing {
+                what: format!("the original of live slot {slot}"),
+            })),
             None => Ok(()),
         }
     }

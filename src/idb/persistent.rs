@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use super::originals::TxOriginals;
 use super::records::pages_of;
 use super::store::{IdbStore, StoredIndex, Tx};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Storage};
 use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
 use crate::params::IndexParams;
 use crate::store::Originals;
@@ -103,17 +103,11 @@ impl Persistent {
             return Ok(index);
         }
         let Some(stored) = tx.read_index().await? else {
-            return Err(Error::Storage(
-                "the index was removed from IndexedDB by another tab or worker".into(),
-            ));
+            return Err(Error::Storage(Storage::Removed));
         };
         let index = Index::from_records(&stored.header, &stored.pages)?;
         if *index.params() != self.params {
-            return Err(Error::Storage(
-                "the index was replaced in another tab or worker by one with other options; \
-                 open it again with Index.open"
-                    .into(),
-            ));
+            return Err(Error::Storage(Storage::OptionsChanged));
         }
         self.generation.set(stored.generation);
         Ok(index)

@@ -8,7 +8,7 @@
 //! writers as the `toBytes` file ([`crate::persist`]). Pure Rust: tested natively.
 
 use crate::bytes::{Reader, Writer};
-use crate::error::{Error, Result, try_grow};
+use crate::error::{Damage, Error, Result, try_grow};
 use crate::index::Index;
 use crate::params::IndexParams;
 
@@ -37,10 +37,11 @@ impl Index {
         index.read_model(&mut r)?;
         r.finish()?;
         if slots.div_ceil(PAGE_SLOTS) != pages.len() {
-            return Err(Error::Corrupt(format!(
-                "the header counts {slots} slots, which {} pages of {PAGE_SLOTS} cannot hold",
-                pages.len()
-            )));
+            return Err(Error::Corrupt(Damage::PagesForSlots {
+                slots,
+                pages: pages.len(),
+                page_slots: PAGE_SLOTS,
+            }));
         }
         // Exact capacities (growing by doubling would leave up to half of it unused).
         try_grow(&mut index.live, slots, true, "the slot table")?;
@@ -84,11 +85,16 @@ impl Index {
         let page = r.u32("page number")? as usize;
         let expected = self.live.len() / PAGE_SLOTS;
         if page != expected || self.live.len() % PAGE_SLOTS != 0 {
-            return Err(r.corrupt(format!("page {page} arrived where page {expected} belongs")));
+            return Err(Error::Corrupt(Damage::Misplaced {
+                record: "page",
+                found: page as u64,
+                expected: expected as u64,
+            }));
         }
         let count = r.u32("page slot count")? as usize;
         if count == 0 || count > PAGE_SLOTS {
-            return Err(r.corrupt(format!("a page of {count} slots")));
+            let expected = format!("1 to {PAGE_SLOTS}");
+            return Err(r.invalid("the page's slot count", expected, Some(count.to_string())));
         }
         for slot in (page * PAGE_SLOTS) as u32..(page * PAGE_SLOTS + count) as u32 {
             self.read_id(slot, &mut r)?;
@@ -102,10 +108,13 @@ impl Index {
     /// Checks that the pages held `slots` slots (the header's count) and readies the index.
     fn finish_loading(&mut self, slots: usize) -> Result<()> {
         if self.live.len() != slots {
-            return Err(Error::Corrupt(format!(
-                "the pages hold {} slots, the header says {slots}",
-                self.live.len()
-            )));
+            let expected = format!("the header's {slots}");
+            let found = self.live.len();
+            return Err(Damage::field(
+                "the slot count of the pages",
+                expected,
+                found,
+            ));
         }
         self.rebuild_free_list();
         self.ids.shrink_to_fit();

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbFactory, IdbRequest};
 
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result, Storage};
 
 /// A promise settled by the request's events (with the event, not the result: the result
 /// is read from the request). No closure is allocated: `resolve` and `reject` themselves are
@@ -74,33 +74,27 @@ pub fn storage_error(doing: &str, error: JsValue) -> Error {
     };
     let (name, message) = (field("name"), field("message"));
     if name == "QuotaExceededError" {
-        let detail = if message.is_empty() {
-            String::new()
-        } else {
-            format!(" ({message})")
-        };
-        return Error::Storage(format!(
-            "{doing}: the browser's storage quota for this site is full{detail}; nothing was \
-             written and the index is unchanged"
-        ));
+        return Error::Storage(Storage::Quota {
+            doing: doing.to_owned(),
+            detail: (!message.is_empty()).then_some(message),
+        });
     }
     let detail = if name.is_empty() && message.is_empty() {
         error.as_string().unwrap_or_else(|| "unknown error".into())
     } else {
         format!("{name}: {message}")
     };
-    Error::Storage(format!("{doing} failed ({detail}); the index is unchanged"))
+    Error::Storage(Storage::Failed {
+        doing: doing.to_owned(),
+        detail,
+    })
 }
 
 pub fn factory() -> Result<IdbFactory> {
     let value = Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
         .unwrap_or(JsValue::UNDEFINED);
     if value.is_null() || value.is_undefined() {
-        return Err(Error::Storage(
-            "this environment has no `indexedDB` (Node has none): use `new Index(options)` \
-             and `toBytes`/`fromBytes` instead of `Index.open`"
-                .into(),
-        ));
+        return Err(Error::Storage(Storage::Unavailable));
     }
     Ok(value.unchecked_into())
 }
@@ -109,5 +103,11 @@ pub fn bytes_of(value: &JsValue, what: &str) -> Result<Vec<u8>> {
     value
         .dyn_ref::<Uint8Array>()
         .map(Uint8Array::to_vec)
-        .ok_or_else(|| Error::Corrupt(format!("the stored {what} is not a byte array")))
+        .ok_or_else(|| {
+            Damage::field(
+                format!("the stored {what}"),
+                "a byte array",
+                "another value",
+            )
+        })
 }

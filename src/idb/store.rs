@@ -38,7 +38,7 @@ use web_sys::{IdbTransactionMode, IdbVersionChangeEvent};
 use super::request::{events, factory, request_error, storage_error};
 use super::tx::{META, PAGES, VECTORS};
 pub use super::tx::{StoredIndex, Tx};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Storage};
 
 /// The layout of the stores; a database of a newer schema is refused, not misread.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -90,10 +90,10 @@ impl IdbStore {
             let error = request_error(&request);
             let kind = Reflect::get(&error, &JsValue::from_str("name")).ok();
             if kind.and_then(|n| n.as_string()).as_deref() == Some("VersionError") {
-                return Err(Error::Storage(format!(
-                    "database {full_name:?} was written by a newer quiver (schema newer than \
-                     version {SCHEMA_VERSION}, which this build reads); it was left untouched"
-                )));
+                return Err(Error::Storage(Storage::Newer {
+                    database: full_name,
+                    supported: SCHEMA_VERSION,
+                }));
             }
             return Err(storage_error(&doing, error));
         }
@@ -119,10 +119,9 @@ impl IdbStore {
         let full_name = &store.full_name;
         let names = store.db.object_store_names();
         if ![META, PAGES, VECTORS].iter().all(|s| names.contains(s)) {
-            return Err(Error::Corrupt(format!(
-                "database {full_name:?} is not a quiver index (it lacks the stores meta, pages \
-                 and vectors)"
-            )));
+            return Err(Error::Storage(Storage::Foreign {
+                database: full_name.clone(),
+            }));
         }
         Ok((store, created.get()))
     }
@@ -157,11 +156,9 @@ impl IdbStore {
 
     fn transaction(&self, stores: &[&str], mode: IdbTransactionMode) -> Result<IdbTransaction> {
         if self.replaced.get() {
-            return Err(Error::Storage(format!(
-                "database {:?} was deleted or upgraded (by a newer quiver) in another tab or \
-                 worker, so this index was closed; open it again with Index.open",
-                self.full_name
-            )));
+            return Err(Error::Storage(Storage::Replaced {
+                database: self.full_name.clone(),
+            }));
         }
         let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
         self.db

@@ -10,7 +10,7 @@ use web_sys::{IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
 
 use super::block::Block;
 use super::request::{Pending, bytes_of, events, issue, request_error, storage_error};
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result};
 
 pub(super) const META: &str = "meta";
 pub(super) const PAGES: &str = "pages";
@@ -36,8 +36,10 @@ pub(super) fn generation_of(value: &JsValue) -> Result<u64> {
     }
     match value.as_f64() {
         Some(g) if g >= 0.0 && g.fract() == 0.0 && g < 2f64.powi(53) => Ok(g as u64),
-        _ => Err(Error::Corrupt(
-            "the stored generation is not a whole number".into(),
+        _ => Err(Damage::field(
+            "the stored generation",
+            "a whole number",
+            format!("{value:?}"),
         )),
     }
 }
@@ -139,9 +141,9 @@ impl Tx {
         let all: Array = all.settled().await?.unchecked_into();
         if header.is_undefined() {
             if all.length() > 0 {
-                return Err(Error::Corrupt(
-                    "the database holds pages but no header".into(),
-                ));
+                return Err(Error::Corrupt(Damage::Missing {
+                    what: "the header of the stored pages".into(),
+                }));
             }
             return Ok(None);
         }

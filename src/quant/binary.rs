@@ -298,11 +298,15 @@ impl Quantizer for BinaryCodes {
         let query = match r.u8("binary query mode")? {
             1 => BinaryQuery::Hamming,
             2 => BinaryQuery::Asymmetric,
-            other => return Err(r.corrupt(format!("binary query mode {other} is unknown"))),
+            other => {
+                let found = Some(other.to_string());
+                return Err(r.invalid("binary query mode", "1 or 2", found));
+            }
         };
         let center = r.f32s("binary center")?;
         if !center.is_empty() && center.len() != dimensions {
-            return Err(r.corrupt("binary center length differs from dimensions".into()));
+            let found = Some(center.len().to_string());
+            return Err(r.invalid("binary center length", dimensions.to_string(), found));
         }
         let has_factor = !center.is_empty() || metric != Metric::Cosine;
         Ok(BinaryCodes {

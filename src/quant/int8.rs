@@ -241,7 +241,7 @@ impl Quantizer for Int8Codes {
         let lower = r.f32s("int8 lower bounds")?;
         let step = r.f32s("int8 steps")?;
         if lower.len() != dimensions || step.len() != dimensions {
-            return Err(r.corrupt("int8 calibration length differs from dimensions".into()));
+            return Err(r.invalid("int8 calibration length", dimensions.to_string(), None));
         }
         Ok(Int8Codes {
             dimensions,

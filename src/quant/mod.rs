@@ -118,7 +118,8 @@ macro_rules! encodings {
                 $(if <$ty>::serves(&params.quantization) {
                     return Ok(Codes::$variant(<$ty>::read_model(r, d, metric)?));
                 })*
-                Err(r.corrupt("codes stored for an index without quantization".into()))
+                let what = "the codes flag of an index without quantization";
+                Err(r.invalid(what, "0", Some("1".into())))
             }
 
             /// Serialises the fitted quantizer (not the codes).

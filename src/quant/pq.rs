@@ -127,14 +127,13 @@ impl Codebooks {
         let m = r.u32("pq subspaces")? as usize;
         let k = r.u32("pq centroids")? as usize;
         if m == 0 || dimensions % m != 0 || k != 1 << bits {
-            return Err(r.corrupt(format!(
-                "pq shape {m} × {k} does not fit {dimensions} dimensions"
-            )));
+            let expected = format!("a shape that fits {dimensions} dimensions");
+            return Err(r.invalid("pq shape", expected, Some(format!("{m} × {k}"))));
         }
         let dsub = dimensions / m;
         let centroids = r.f32s("pq centroids")?;
         if centroids.len() != m * k * dsub {
-            return Err(r.corrupt("pq centroid count differs from the codebook shape".into()));
+            return Err(r.invalid("pq centroid count", "the codebook shape's", None));
         }
         Ok(Self::from_centroids(m, dsub, k, centroids))
     }
