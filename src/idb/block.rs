@@ -40,6 +40,19 @@ pub struct Entry {
     pub metadata: Option<String>,
 }
 
+/// A view of one original to write: borrowed from the add's rows or from a block read for
+/// merging, so writing a block copies each vector once, into the record's bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EntryRef<'a> {
+    /// The vector as stored.
+    pub vector: &'a [f32],
+    /// The metadata's JSON text.
+    pub metadata: Option<&'a str>,
+}
+
+/// The entries of one block to write, by position in the block (`None` = empty slot).
+pub type BlockEntries<'a> = [Option<EntryRef<'a>>; BLOCK_SLOTS];
+
 /// The originals of slots `number × BLOCK_SLOTS ..` (`None` = empty slot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Block {
@@ -79,19 +92,34 @@ impl Block {
         slot as usize % BLOCK_SLOTS
     }
 
+    /// Views of the entries, to merge with others and write ([`Block::encode`]).
+    pub fn views(&self) -> BlockEntries<'_> {
+        core::array::from_fn(|i| {
+            self.entries[i].as_ref().map(|e| EntryRef {
+                vector: &e.vector,
+                metadata: e.metadata.as_deref(),
+            })
+        })
+    }
+
     /// The framed record.
     pub fn to_bytes(&self, dimensions: usize) -> Vec<u8> {
+        Block::encode(self.number, &self.views(), dimensions)
+    }
+
+    /// The framed record of block `number` holding `entries`.
+    pub fn encode(number: u32, entries: &BlockEntries<'_>, dimensions: usize) -> Vec<u8> {
         let mut w = Writer::default();
-        w.u32(self.number);
+        w.u32(number);
         w.u32(dimensions as u32);
-        for entry in &self.entries {
+        for entry in entries {
             match entry {
                 None => w.u8(0),
                 Some(e) => {
                     debug_assert_eq!(e.vector.len(), dimensions);
                     w.u8(1);
-                    w.f32_run(&e.vector);
-                    w.optional_text(e.metadata.as_deref());
+                    w.f32_run(e.vector);
+                    w.optional_text(e.metadata);
                 }
             }
         }

@@ -5,7 +5,7 @@
 
 use hashbrown::{HashMap, HashSet};
 
-use super::block::{BLOCK_SLOTS, Block, Entry, block_of};
+use super::block::{BLOCK_SLOTS, Block, BlockEntries, Entry, EntryRef, block_of};
 use super::store::Tx;
 use crate::error::{Damage, Error, Result};
 use crate::index::ADD_CHUNK_ROWS;
@@ -31,31 +31,33 @@ impl<'t> TxOriginals<'t> {
 
     /// Writes `updates` (`None` clears a slot) into their blocks. A block that also holds
     /// a live slot outside `updates` is read first, inside the transaction (so it may be
-    /// one this call wrote already), and merged; a block left empty is deleted.
+    /// one this call wrote already), and merged; a block left empty is deleted. Each
+    /// vector is copied once, into its record's bytes.
     async fn write(
         &self,
-        updates: impl Iterator<Item = (u32, Option<Entry>)>,
+        updates: &[(u32, Option<EntryRef<'_>>)],
         live: &dyn Fn(u32) -> bool,
     ) -> Result<()> {
-        let updates: Vec<(u32, Option<Entry>)> = updates.collect();
         let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
         let merge: Vec<u32> = blocks_of(updated.iter().copied())
             .into_iter()
             .filter(|&b| block_slots(b).any(|s| live(s) && !updated.contains(&s)))
             .collect();
-        let mut blocks = self.tx.read_blocks(&merge, self.dimensions).await?;
-        if let Some(missing) = merge.iter().find(|&b| !blocks.contains_key(b)) {
+        let stored = self.tx.read_blocks(&merge, self.dimensions).await?;
+        if let Some(missing) = merge.iter().find(|&b| !stored.contains_key(b)) {
             return Err(Error::Corrupt(Damage::Missing {
                 what: format!("the originals of block {missing}"),
             }));
         }
-        for (slot, entry) in updates {
-            blocks
-                .entry(block_of(slot))
-                .or_insert_with(|| Block::empty(block_of(slot)))
-                .set(slot, entry);
+        let mut blocks: HashMap<u32, BlockEntries<'_>> = stored
+            .iter()
+            .map(|(&n, block)| (n, block.views()))
+            .collect();
+        for &(slot, entry) in updates {
+            let block = blocks.entry(block_of(slot)).or_insert([None; BLOCK_SLOTS]);
+            block[slot as usize % BLOCK_SLOTS] = entry;
         }
-        (blocks.values()).try_for_each(|block| self.tx.put_block(block, self.dimensions))
+        (blocks.iter()).try_for_each(|(&n, entries)| self.tx.put_block(n, entries, self.dimensions))
     }
 }
 
@@ -130,19 +132,21 @@ impl Originals for TxOriginals<'_> {
     }
 
     async fn put(&mut self, rows: &[Row<'_>], live: &dyn Fn(u32) -> bool) -> Result<()> {
-        let entries = rows.iter().map(|row| {
-            let entry = Entry {
-                vector: row.vector.to_vec(),
-                metadata: row.metadata.map(str::to_owned),
-            };
-            (row.slot, Some(entry))
-        });
-        self.write(entries, live).await
+        let entries: Vec<_> = (rows.iter())
+            .map(|row| {
+                let entry = EntryRef {
+                    vector: row.vector,
+                    metadata: row.metadata,
+                };
+                (row.slot, Some(entry))
+            })
+            .collect();
+        self.write(&entries, live).await
     }
 
     async fn clear(&mut self, slots: &[u32], live: &dyn Fn(u32) -> bool) -> Result<()> {
-        self.write(slots.iter().map(|&slot| (slot, None)), live)
-            .await
+        let entries: Vec<_> = slots.iter().map(|&slot| (slot, None)).collect();
+        self.write(&entries, live).await
     }
 }
 

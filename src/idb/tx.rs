@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
 
-use super::block::Block;
+use super::block::{Block, BlockEntries};
 use super::request::{Pending, bytes_of, events, issue, request_error, storage_error};
 use crate::error::{Damage, Error, Result};
 
@@ -213,13 +213,19 @@ impl Tx {
     }
 
     /// Writes a block, or deletes its record when it holds nothing.
-    pub fn put_block(&self, block: &Block, dimensions: usize) -> Result<()> {
-        let key = JsValue::from(block.number);
-        let request = if block.is_empty() {
+    pub fn put_block(
+        &self,
+        number: u32,
+        entries: &BlockEntries<'_>,
+        dimensions: usize,
+    ) -> Result<()> {
+        let key = JsValue::from(number);
+        let request = if entries.iter().all(Option::is_none) {
             self.vectors.delete(&key)
         } else {
-            let bytes = Uint8Array::from(block.to_bytes(dimensions).as_slice());
-            self.vectors.put_with_key(&bytes, &key)
+            let bytes = Block::encode(number, entries, dimensions);
+            self.vectors
+                .put_with_key(&Uint8Array::from(bytes.as_slice()), &key)
         };
         request
             .map(drop)

@@ -17,7 +17,11 @@ use crate::ids::MAX_ID_BYTES;
 use crate::quant::{Codes, code_bytes, fit_sample, fit_threshold};
 use crate::rng::Rng;
 use crate::sort::heapsort_by;
-use crate::store::{Originals, Row};
+use crate::store::{Lookup, Originals, Row};
+
+/// Slots of the fit's sample read per request batch: a store of 8-slot records then holds at
+/// most 1,024 originals at a time, as a scan does.
+const SAMPLE_GROUP: usize = 128;
 
 /// What an add will do, worked out by [`Index::prepare_add`] without changing the index.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,8 +121,8 @@ impl Index {
         Ok(plan)
     }
 
-    /// Phase two of [`Index::add_with`]: stores the rows in their planned slots a chunk at
-    /// a time (ids and codes here, originals and metadata in `originals`), then refits if
+    /// Phase two of [`Index::add_with`], with the `rows` phase one checked: stores them in
+    /// their planned slots a chunk at a time (ids and codes here, originals and metadata in `originals`), then refits if
     /// the plan says so. With a store in memory it cannot fail (the rows passed phase one
     /// and every allocation was made there).
     pub async fn finish_add<S: AsRef<str>, O: Originals>(
@@ -129,7 +133,8 @@ impl Index {
         plan: &AddPlan,
         originals: &mut O,
     ) -> Result<()> {
-        let mut chunks = RowChunks::new(rows, &self.params)?;
+        // The rows passed `prepare_add`: this pass normalises them, checking nothing again.
+        let mut chunks = RowChunks::checked(rows, &self.params)?;
         let d = self.params.dimensions;
         while let Some((first, vectors)) = chunks.next_chunk()? {
             // Views of the chunk's rows (a few words each), not copies.
@@ -312,11 +317,15 @@ impl Index {
     }
 
     /// Fits the quantizer on a sample of the originals in `originals` and encodes every
-    /// live slot with it, reading the store in chunks: once for the sample, once to encode.
+    /// live slot with it. When the sample is every live vector (a small index), one scan
+    /// reads them and the fit encodes from its sample: each original is read once.
+    /// Otherwise the sample is read by slot, [`SAMPLE_GROUP`] slots a request batch, and
+    /// one scan encodes: each original is read once, and the sample's twice.
     async fn refit_with<O: Originals>(&mut self, originals: &O) -> Result<()> {
         let d = self.params.dimensions;
         let live: Vec<u32> = self.live_slots().collect();
         let sample_slots = self.fit_sample_slots();
+        let everything = sample_slots.len() == live.len();
         let mut sample = Vec::new();
         try_grow(
             &mut sample,
@@ -324,27 +333,34 @@ impl Index {
             true,
             "the fit's sample",
         )?;
-        // Both ascending: the next sampled slot is the only one to look for.
-        let mut wanted = sample_slots.iter().peekable();
-        originals
-            .scan(&live, &mut |chunk, lookup| {
-                for &slot in chunk {
-                    if wanted.next_if_eq(&&slot).is_some() {
-                        sample.extend_from_slice(lookup.vector(slot).unwrap_or(&[]));
-                    }
-                }
-            })
-            .await?;
+        let mut take = |slots: &[u32], lookup: &dyn Lookup| {
+            for &slot in slots {
+                sample.extend_from_slice(lookup.vector(slot).unwrap_or(&[]));
+            }
+        };
+        if everything {
+            originals.scan(&live, &mut take).await?;
+        } else {
+            for group in sample_slots.chunks(SAMPLE_GROUP) {
+                take(group, &*originals.fetch(group).await?);
+            }
+        }
         let mut refit = self.start_refit(&sample)?;
-        drop(sample);
         if let Some(refit) = &mut refit {
-            originals
-                .scan(&live, &mut |chunk, lookup| {
-                    for &slot in chunk {
-                        refit.encode(slot, lookup.vector(slot).unwrap_or(&[]));
-                    }
-                })
-                .await?;
+            if everything {
+                for (&slot, original) in live.iter().zip(sample.chunks_exact(d)) {
+                    refit.encode(slot, original);
+                }
+            } else {
+                drop(sample);
+                originals
+                    .scan(&live, &mut |chunk, lookup| {
+                        for &slot in chunk {
+                            refit.encode(slot, lookup.vector(slot).unwrap_or(&[]));
+                        }
+                    })
+                    .await?;
+            }
         }
         self.finish_refit(refit);
         Ok(())

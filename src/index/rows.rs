@@ -36,11 +36,14 @@ pub struct RowChunks<'a> {
     /// The first row of the next chunk.
     next: usize,
     buffer: Vec<f32>,
+    /// The rows passed an earlier pass's checks ([`RowChunks::checked`]): this pass only
+    /// normalises them.
+    checked: bool,
 }
 
 impl<'a> RowChunks<'a> {
     /// Chunks of `rows` for an index of `params` (`rows.values()` a multiple of the
-    /// dimensions, as [`Index::plan_add`] checks).
+    /// dimensions), each row checked ([`check_vector`]).
     pub fn new(rows: &'a dyn Rows, params: &IndexParams) -> Result<Self> {
         let d = params.dimensions;
         let mut buffer = Vec::new();
@@ -52,6 +55,17 @@ impl<'a> RowChunks<'a> {
             metric: params.metric,
             next: 0,
             buffer,
+            checked: false,
+        })
+    }
+
+    /// Chunks of rows that a [`RowChunks::new`] pass over the same `rows` checked already
+    /// (the add path's second pass, which stores them): each row is validated once, and
+    /// only normalised here.
+    pub fn checked(rows: &'a dyn Rows, params: &IndexParams) -> Result<Self> {
+        Ok(RowChunks {
+            checked: true,
+            ..RowChunks::new(rows, params)?
         })
     }
 
@@ -68,7 +82,11 @@ impl<'a> RowChunks<'a> {
         self.buffer.resize(count * d, 0.0);
         self.rows.read(first * d, &mut self.buffer);
         for (i, row) in self.buffer.chunks_exact_mut(d).enumerate() {
-            check_vector(row, first + i, self.metric)?;
+            if self.checked {
+                normalise(row, self.metric);
+            } else {
+                check_vector(row, first + i, self.metric)?;
+            }
         }
         self.next += count;
         Ok(Some((first, &self.buffer)))
@@ -90,18 +108,28 @@ pub(crate) fn check_vector(row: &mut [f32], position: usize, metric: Metric) -> 
     if metric != Metric::Cosine && !row.iter().map(|v| v * v).sum::<f32>().is_finite() {
         return Err(Error::TooLarge { position });
     }
-    if metric == Metric::Cosine {
-        let norm = row
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            .sqrt();
-        if norm == 0.0 {
-            return Err(Error::ZeroVector { position });
-        }
-        for v in row.iter_mut() {
-            *v = (f64::from(*v) / norm) as f32;
-        }
+    if metric == Metric::Cosine && !normalise(row, metric) {
+        return Err(Error::ZeroVector { position });
     }
     Ok(())
+}
+
+/// Scales `row` to unit length in place for cosine (false, unchanged, for a zero vector);
+/// nothing for dot and l2.
+fn normalise(row: &mut [f32], metric: Metric) -> bool {
+    if metric != Metric::Cosine {
+        return true;
+    }
+    let norm = row
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt();
+    if norm == 0.0 {
+        return false;
+    }
+    for v in row.iter_mut() {
+        *v = (f64::from(*v) / norm) as f32;
+    }
+    true
 }
