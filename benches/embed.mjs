@@ -31,7 +31,7 @@ await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
 const wasm = await page.evaluate(async ({ query, texts }) => {
   const { Embedder } = await import("/dist/embedder.js");
   const embedder = await Embedder.load("/model/");
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const { median } = await import("/shared/helpers.mjs");
   const timed = async (fn) => {
     const t = performance.now();
     await fn();

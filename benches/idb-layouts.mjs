@@ -43,7 +43,7 @@ const results = await page.evaluate(async () => {
   }
   let seed = 12345;
   const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % N;
-  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const { median } = await import("/shared/helpers.mjs");
   for (const C of [40, 100]) {
     for (const [store, per] of LAYOUTS) {
       const times = [];

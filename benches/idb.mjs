@@ -22,9 +22,9 @@ if (data) {
   await loadRealData(page, { limit: Infinity });
 } else {
   console.log("../shared/data not found: synthetic clustered vectors (no recall figures)");
-  await page.evaluate(() => {
+  await page.evaluate(async () => {
     const d = 384, n = 100_000, centres = 64;
-    const unit = (i) => (Math.sin(i * 12.9898) * 43758.5453) % 1;
+    const { hash: unit } = await import("/shared/helpers.mjs");
     const docs = new Float32Array(n * d);
     for (let i = 0; i < n; i++) {
       const c = (i * 7919) % centres;
@@ -43,7 +43,7 @@ const results = await page.evaluate(async () => {
   await init();
   const { d, docs, queries, truth } = window.real;
   const n = docs.length / d, Q = queries.length / d;
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const { median } = await import("/shared/helpers.mjs");
   const ids = (first, count) => Array.from({ length: count }, (_, i) => `doc-${first + i}`);
   for (const name of ["quiver:bench", "quiver:bench-100k"]) {
     await new Promise((done) => {

@@ -1,6 +1,8 @@
-// Timing helpers of the Node benchmarks (code run inside a page cannot import them).
+// Timing helpers of the Node benchmarks.
 
-export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+import { median } from "../scripts/shared/helpers.mjs";
+
+export { median };
 
 /** Times `a(i)` and `b(i)` (sync or async) in turn, `runs` times each after 100 of each to warm
  * up, and returns their two medians in ms. Alternating puts the shared machine's load on both

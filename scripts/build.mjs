@@ -10,9 +10,10 @@
 // Each .wasm is optimised with binaryen from npm (Debian's wasm-opt 108 corrupts
 // wasm-bindgen output: never the one on PATH).
 //
-// Usage: node scripts/build.mjs [--bench]   (--bench: also builds both tiers with benchmark
-//   timers: pkg/bench (Node, CommonJS, SIMD128), pkg/bench-web and pkg/bench-web-relaxed
-//   (browser, one per tier))
+// Usage: node scripts/build.mjs [--bench | --bench-only]   (--bench: also builds both tiers
+//   with benchmark timers: pkg/bench (Node, CommonJS, SIMD128), pkg/bench-web and
+//   pkg/bench-web-relaxed (browser, one per tier); --bench-only: those alone, as
+//   `npm run bench:ab` needs of the build it compares against)
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -42,12 +43,8 @@ const TIERS = {
   simd128: { file: "quiver_bg.wasm", cargo: [], opt: [] },
   "relaxed-simd": {
     file: "quiver_relaxed_bg.wasm",
-    // Added to (not replacing) the +simd128 of .cargo/config.toml; its own target dir so
-    // that switching tiers does not rebuild the other one.
-    cargo: [
-      "--config", 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature=+relaxed-simd"]',
-      "--target-dir", "target/relaxed",
-    ],
+    // Shared with scripts/test.sh (see the file's note).
+    cargo: JSON.parse(readFileSync(join(root, "scripts", "relaxed-simd.json"), "utf8")).cargo,
     opt: ["--enable-relaxed-simd"],
   },
 };
@@ -98,15 +95,18 @@ function buildEmbedder(out) {
   for (const name of ["quiver_embed.js", "quiver_embed.d.ts"]) copyFileSync(join(scratch, name), join(out, name));
 }
 
-const dist = join(root, "dist");
-buildPackage(dist);
-buildEmbedder(dist);
-for (const name of readdirSync(join(root, "js"))) copyFileSync(join(root, "js", name), join(dist, name));
-for (const name of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm", "quiver.js", "index.js", "quiver_embed_bg.wasm"]) {
-  console.log(`dist/${name}: ${size(join(dist, name))}`);
+const benchOnly = process.argv.includes("--bench-only");
+if (!benchOnly) {
+  const dist = join(root, "dist");
+  buildPackage(dist);
+  buildEmbedder(dist);
+  for (const name of readdirSync(join(root, "js"))) copyFileSync(join(root, "js", name), join(dist, name));
+  for (const name of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm", "quiver.js", "index.js", "quiver_embed_bg.wasm"]) {
+    console.log(`dist/${name}: ${size(join(dist, name))}`);
+  }
 }
 
-if (process.argv.includes("--bench")) {
+if (benchOnly || process.argv.includes("--bench")) {
   // Node 20 has no (working) relaxed SIMD, so the Node benchmark build is the SIMD128 tier.
   const features = ["--features", "bench"];
   for (const [tier, out, target] of [

@@ -27,6 +27,7 @@ export function serve(port, { data, site, mounts: only, isolated } = {}) {
     ["/pkg-bench-relaxed/", join(root, "pkg", "bench-web-relaxed")],
     ...(data ? [["/data/", data]] : []),
     ["/model/", join(root, ".model")],
+    ["/shared/", join(root, "scripts", "shared")],
     ["/", join(root, "www")],
   ])).map(([prefix, folder]) => [prefix, normalize(folder).replace(/[\\/]$/, "")]);
   const isolation = isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {};

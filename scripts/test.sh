@@ -11,10 +11,9 @@ cd "$(dirname "$0")/.."
 # Each step prints the time since the start, to show where CI's minutes go.
 step() { printf '\n=== %s (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
-# The relaxed-SIMD tier: +relaxed-simd added to .cargo/config.toml's +simd128 (as
-# scripts/build.mjs builds it), in its own target dir.
-RELAXED=(--config 'target.wasm32-unknown-unknown.rustflags=["-C","target-feature=+relaxed-simd"]'
-  --target-dir target/relaxed)
+# The relaxed-SIMD tier's cargo arguments, as scripts/build.mjs builds it (one list for
+# both: scripts/relaxed-simd.json).
+mapfile -t RELAXED < <(node -e 'for (const a of require("./scripts/relaxed-simd.json").cargo) console.log(a)')
 
 step "setup"
 bash scripts/setup.sh

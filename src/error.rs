@@ -185,7 +185,7 @@ pub enum Damage {
         at: usize,
     },
     /// A field holds a value the format does not allow.
-    #[error("{what} is not {expected}{}{}", found.as_ref().map(|f| format!(": found {f}")).unwrap_or_default(), at.map(|a| format!(" (payload offset {a})")).unwrap_or_default())]
+    #[error("{what} is not {expected}{}{}", Found(found.as_deref()), At(*at))]
     Field {
         /// The field (or record).
         what: String,
@@ -224,6 +224,42 @@ pub enum Damage {
     },
 }
 
+/// `: found X` in a message, when X can be shown.
+struct Found<'a>(Option<&'a str>);
+
+impl core::fmt::Display for Found<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(found) => write!(f, ": found {found}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` (the browser's words)` in a message, when it gave some.
+struct Detail<'a>(Option<&'a str>);
+
+impl core::fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// ` (payload offset N)` in a message, for a field read from a payload.
+struct At(Option<usize>);
+
+impl core::fmt::Display for At {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(at) => write!(f, " (payload offset {at})"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What the browser's storage refused or failed; the index and its stored data are as they
 /// were.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -232,7 +268,7 @@ pub enum Storage {
     #[error(
         "{doing}: the browser's storage quota for this site is full{}; nothing was written \
          and the index is unchanged",
-        detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+        Detail(detail.as_deref())
     )]
     Quota {
         /// What quiver was doing.
@@ -299,12 +335,12 @@ impl Damage {
     pub fn field(
         what: impl Into<String>,
         expected: impl Into<String>,
-        found: impl ToString,
+        found: impl Into<String>,
     ) -> Error {
         Error::Corrupt(Damage::Field {
             what: what.into(),
             expected: expected.into(),
-            found: Some(found.to_string()),
+            found: Some(found.into()),
             at: None,
         })
     }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::idb::Persistent;
 use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
 use crate::params::IndexParams;
+use crate::store::ready;
 
 /// An index, wherever its originals live. Calls take `&self`; the caller runs them one at
 /// a time (the binding's queue).
@@ -79,9 +80,10 @@ impl Handle {
     ) -> Result<(R, Timings)> {
         match self {
             Handle::Memory(index) => {
+                // The index's own store answers at once: no borrow is held across an await.
                 let index = index.borrow();
-                let (hits, timings) = index.search_timed(query, options, clock)?;
-                Ok((f(hits), timings))
+                let answer = ready(index.search_home(query, options, clock, f));
+                answer.unwrap_or(Err(Error::OriginalsElsewhere))
             }
             Handle::Persistent(p) => p.search(query, options, clock, f).await,
         }

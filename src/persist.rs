@@ -103,7 +103,7 @@ impl Index {
         // Each slot takes at least 2 bytes of ids: reject absurd counts before allocating.
         if slots.saturating_mul(2) > bytes.len() {
             let expected = format!("at most {} for {} bytes", bytes.len() / 2, bytes.len());
-            return Err(r.invalid("the slot count", expected, Some(slots.to_string())));
+            return Err(r.invalid("the slot count", &expected, Some(slots.to_string())));
         }
         try_grow(&mut index.live, slots, false, "the slot table")?;
         for slot in 0..slots as u32 {
@@ -210,7 +210,7 @@ fn read_store(r: &mut Reader, index: &mut Index, slots: usize, with_vectors: boo
     let count = r.u32("originals")? as usize;
     if slots.checked_mul(d) != Some(count) {
         let expected = format!("{slots} slots × {d} dimensions");
-        return Err(r.invalid("the originals' count", expected, Some(count.to_string())));
+        return Err(r.invalid("the originals' count", &expected, Some(count.to_string())));
     }
     let originals = r.raw(count.saturating_mul(4), "originals")?;
     let mut store = MemoryStore::new(d);

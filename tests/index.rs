@@ -8,7 +8,7 @@ pub mod common;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use common::TestRng;
-use quiver::store::{ChunkFn, ready};
+use quiver::store::{ChunkFn, Pending, done, ready};
 use quiver::{
     BinaryQuery, Error, Index, IndexParams, Lookup, Metric, Originals, Quantization, Row,
     SearchOptions,
@@ -638,31 +638,31 @@ impl Originals for ExternalOriginals {
     fn try_reserve(&mut self, _additional: usize) -> quiver::Result<()> {
         Ok(())
     }
-    async fn fetch(&self, slots: &[u32]) -> quiver::Result<Box<dyn Lookup + '_>> {
+    fn fetch<'a>(&'a self, slots: &[u32]) -> Pending<'a, Box<dyn Lookup + 'a>> {
         assert!(
             slots.iter().all(|s| self.0.contains_key(s)),
             "fetched a slot never stored"
         );
-        Ok(Box::new(Found(&self.0)))
+        done(Ok(Box::new(Found(&self.0))))
     }
-    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> quiver::Result<()> {
+    fn scan<'a>(&'a self, live: &'a [u32], f: &'a mut ChunkFn<'_>) -> Pending<'a, ()> {
         // In chunks, as IndexedDB reads them.
         for chunk in live.chunks(1000) {
             f(chunk, &Found(&self.0));
         }
-        Ok(())
+        done(Ok(()))
     }
-    async fn put(&mut self, rows: &[Row<'_>], _live: &dyn Fn(u32) -> bool) -> quiver::Result<()> {
+    fn put<'a>(&'a mut self, rows: &'a [Row<'_>], _: &'a dyn Fn(u32) -> bool) -> Pending<'a, ()> {
         for row in rows {
             self.0.insert(row.slot, row.vector.to_vec());
         }
-        Ok(())
+        done(Ok(()))
     }
-    async fn clear(&mut self, slots: &[u32], _live: &dyn Fn(u32) -> bool) -> quiver::Result<()> {
+    fn clear<'a>(&'a mut self, slots: &'a [u32], _: &'a dyn Fn(u32) -> bool) -> Pending<'a, ()> {
         for slot in slots {
             self.0.remove(slot);
         }
-        Ok(())
+        done(Ok(()))
     }
 }
 

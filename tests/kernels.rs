@@ -15,10 +15,21 @@ const AWKWARD: &[usize] = &[
     1, 7, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 127, 128, 257, 384, 513,
 ];
 
+/// 64 cases a property. Natively, a failing case is saved to (and replayed first from)
+/// `tests/kernels.proptest-regressions`, committed with the tests, as the `proptest!` macro
+/// saves `tests/model.rs`'s beside it; wasm has no file system to keep them in.
 fn runner() -> TestRunner {
+    #[cfg(not(target_arch = "wasm32"))]
+    let failure_persistence: Option<Box<dyn proptest::test_runner::FailurePersistence>> = Some(
+        Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "tests/kernels.proptest-regressions",
+        )),
+    );
+    #[cfg(target_arch = "wasm32")]
+    let failure_persistence = None;
     TestRunner::new(Config {
         cases: 64,
-        failure_persistence: None,
+        failure_persistence,
         ..Config::default()
     })
 }

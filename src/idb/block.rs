@@ -94,12 +94,14 @@ impl Block {
 
     /// Views of the entries, to merge with others and write ([`Block::encode`]).
     pub fn views(&self) -> BlockEntries<'_> {
-        core::array::from_fn(|i| {
-            self.entries[i].as_ref().map(|e| EntryRef {
+        let mut views = [None; BLOCK_SLOTS];
+        for (view, entry) in views.iter_mut().zip(&self.entries) {
+            *view = entry.as_ref().map(|e| EntryRef {
                 vector: &e.vector,
                 metadata: e.metadata.as_deref(),
-            })
-        })
+            });
+        }
+        views
     }
 
     /// The framed record.
@@ -141,7 +143,7 @@ impl Block {
                 }));
             }
             let what = format!("the dimensions of block {number}");
-            return Err(r.invalid(what, dimensions.to_string(), Some(dims.to_string())));
+            return Err(r.invalid(&what, dimensions.to_string(), Some(dims.to_string())));
         }
         let mut block = Block::empty(number);
         for entry in &mut block.entries {

@@ -3,14 +3,12 @@
 //! Originals live in records of [`BLOCK_SLOTS`] slots ([`Block`]); a transaction reads its
 //! own writes, so a refit in an add reads the rows that add stored.
 
-use hashbrown::{HashMap, HashSet};
-
-use super::block::{BLOCK_SLOTS, Block, BlockEntries, Entry, EntryRef, block_of};
+use super::block::{BLOCK_SLOTS, Block, Entry, EntryRef, block_of};
 use super::store::Tx;
 use crate::error::{Damage, Error, Result};
 use crate::index::ADD_CHUNK_ROWS;
 use crate::sort::heapsort_by;
-use crate::store::{ChunkFn, Lookup, Originals, Row};
+use crate::store::{ChunkFn, Lookup, Originals, Pending, Row};
 
 /// Blocks read per `getAll` by a scan (an exact search or a refit): as many originals as
 /// an add handles at a time (1,024, 1.5 MB at 384 dimensions), so neither ever holds more
@@ -38,35 +36,48 @@ impl<'t> TxOriginals<'t> {
         updates: &[(u32, Option<EntryRef<'_>>)],
         live: &dyn Fn(u32) -> bool,
     ) -> Result<()> {
-        let updated: HashSet<u32> = updates.iter().map(|(slot, _)| *slot).collect();
-        let merge: Vec<u32> = blocks_of(updated.iter().copied())
-            .into_iter()
-            .filter(|&b| block_slots(b).any(|s| live(s) && !updated.contains(&s)))
+        // Ascending by slot, so the updates of a block are neighbours.
+        let mut updates = updates.to_vec();
+        heapsort_by(&mut updates, |a, b| a.0.cmp(&b.0));
+        let numbers = blocks_of(updates.iter().map(|u| u.0));
+        let updated = |s: u32| updates.binary_search_by(|u| u.0.cmp(&s)).is_ok();
+        let merge: Vec<u32> = (numbers.iter().copied())
+            .filter(|&b| block_slots(b).any(|s| live(s) && !updated(s)))
             .collect();
-        let stored = self.tx.read_blocks(&merge, self.dimensions).await?;
-        if let Some(missing) = merge.iter().find(|&b| !stored.contains_key(b)) {
+        let stored = Blocks(self.tx.read_blocks(&merge, self.dimensions).await?);
+        if let Some(missing) = merge.iter().find(|&&b| stored.block(b).is_none()) {
             return Err(Error::Corrupt(Damage::Missing {
                 what: format!("the originals of block {missing}"),
             }));
         }
-        let mut blocks: HashMap<u32, BlockEntries<'_>> = stored
-            .iter()
-            .map(|(&n, block)| (n, block.views()))
-            .collect();
-        for &(slot, entry) in updates {
-            let block = blocks.entry(block_of(slot)).or_insert([None; BLOCK_SLOTS]);
-            block[slot as usize % BLOCK_SLOTS] = entry;
+        let mut rest = &updates[..];
+        for number in numbers {
+            let mut entries = stored
+                .block(number)
+                .map_or([None; BLOCK_SLOTS], Block::views);
+            let count = rest.partition_point(|u| block_of(u.0) == number);
+            for &(slot, entry) in &rest[..count] {
+                entries[slot as usize % BLOCK_SLOTS] = entry;
+            }
+            rest = &rest[count..];
+            self.tx.put_block(number, &entries, self.dimensions)?;
         }
-        (blocks.iter()).try_for_each(|(&n, entries)| self.tx.put_block(n, entries, self.dimensions))
+        Ok(())
     }
 }
 
-/// Blocks read by one call, by number.
-struct Blocks(HashMap<u32, Block>);
+/// Blocks read by one call, ascending by number (a `getAll` of a key range, or gets of
+/// ascending numbers, returns them so): looked up by binary search.
+struct Blocks(Vec<Block>);
 
 impl Blocks {
+    fn block(&self, number: u32) -> Option<&Block> {
+        let at = self.0.binary_search_by_key(&number, |b| b.number).ok()?;
+        Some(&self.0[at])
+    }
+
     fn entry(&self, slot: u32) -> Option<&Entry> {
-        self.0.get(&block_of(slot))?.entry(slot)
+        self.block(block_of(slot))?.entry(slot)
     }
 
     /// Checks that every one of `slots` (live slots) has its original, before the scoring
@@ -104,34 +115,43 @@ impl Originals for TxOriginals<'_> {
         Ok(())
     }
 
-    async fn fetch(&self, slots: &[u32]) -> Result<Box<dyn Lookup + '_>> {
-        let numbers = blocks_of(slots.iter().copied());
-        let blocks = Blocks(self.tx.read_blocks(&numbers, self.dimensions).await?);
-        blocks.check_present(slots)?;
-        Ok(Box::new(blocks))
+    fn fetch<'a>(&'a self, slots: &[u32]) -> Pending<'a, Box<dyn Lookup + 'a>> {
+        let slots = slots.to_vec();
+        Box::pin(async move {
+            let numbers = blocks_of(slots.iter().copied());
+            let blocks = Blocks(self.tx.read_blocks(&numbers, self.dimensions).await?);
+            blocks.check_present(&slots)?;
+            Ok(Box::new(blocks) as Box<dyn Lookup>)
+        })
     }
 
-    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> Result<()> {
-        let mut rest = live;
-        while let Some(&next) = rest.first() {
-            // The range of blocks from the next live slot's: one `getAll`.
-            let first = block_of(next);
-            let end = first.saturating_add(SCAN_BLOCKS);
-            let count = rest.partition_point(|&s| block_of(s) < end);
-            let (slots, after) = rest.split_at(count);
-            let chunk = self
-                .tx
-                .read_block_range(first, end, self.dimensions)
-                .await?;
-            let blocks = Blocks(chunk.into_iter().map(|b| (b.number, b)).collect());
-            blocks.check_present(slots)?;
-            f(slots, &blocks);
-            rest = after;
-        }
-        Ok(())
+    fn scan<'a>(&'a self, live: &'a [u32], f: &'a mut ChunkFn<'_>) -> Pending<'a, ()> {
+        Box::pin(async move {
+            let mut rest = live;
+            while let Some(&next) = rest.first() {
+                // The range of blocks from the next live slot's: one `getAll`.
+                let first = block_of(next);
+                let end = first.saturating_add(SCAN_BLOCKS);
+                let count = rest.partition_point(|&s| block_of(s) < end);
+                let (slots, after) = rest.split_at(count);
+                let chunk = self
+                    .tx
+                    .read_block_range(first, end, self.dimensions)
+                    .await?;
+                let blocks = Blocks(chunk);
+                blocks.check_present(slots)?;
+                f(slots, &blocks);
+                rest = after;
+            }
+            Ok(())
+        })
     }
 
-    async fn put(&mut self, rows: &[Row<'_>], live: &dyn Fn(u32) -> bool) -> Result<()> {
+    fn put<'a>(
+        &'a mut self,
+        rows: &'a [Row<'_>],
+        live: &'a dyn Fn(u32) -> bool,
+    ) -> Pending<'a, ()> {
         let entries: Vec<_> = (rows.iter())
             .map(|row| {
                 let entry = EntryRef {
@@ -141,12 +161,12 @@ impl Originals for TxOriginals<'_> {
                 (row.slot, Some(entry))
             })
             .collect();
-        self.write(&entries, live).await
+        Box::pin(async move { self.write(&entries, live).await })
     }
 
-    async fn clear(&mut self, slots: &[u32], live: &dyn Fn(u32) -> bool) -> Result<()> {
+    fn clear<'a>(&'a mut self, slots: &'a [u32], live: &'a dyn Fn(u32) -> bool) -> Pending<'a, ()> {
         let entries: Vec<_> = slots.iter().map(|&slot| (slot, None)).collect();
-        self.write(&entries, live).await
+        Box::pin(async move { self.write(&entries, live).await })
     }
 }
 

@@ -194,8 +194,9 @@ impl Persistent {
         let tx = self.store.read()?;
         let index = self.take(&tx).await?;
         let originals = TxOriginals::new(&tx, self.params.dimensions);
-        let answer = index.search_with(query, options, &originals, clock).await;
-        let out = answer.map(|answer| (f(answer.hits(&index).collect()), answer.timings));
+        let out = index
+            .search_then(query, options, &originals, clock, f)
+            .await;
         self.keep(index);
         out
     }

@@ -94,7 +94,7 @@ impl Index {
         let count = r.u32("page slot count")? as usize;
         if count == 0 || count > PAGE_SLOTS {
             let expected = format!("1 to {PAGE_SLOTS}");
-            return Err(r.invalid("the page's slot count", expected, Some(count.to_string())));
+            return Err(r.invalid("the page's slot count", &expected, Some(count.to_string())));
         }
         for slot in (page * PAGE_SLOTS) as u32..(page * PAGE_SLOTS + count) as u32 {
             self.read_id(slot, &mut r)?;
@@ -109,12 +109,9 @@ impl Index {
     fn finish_loading(&mut self, slots: usize) -> Result<()> {
         if self.live.len() != slots {
             let expected = format!("the header's {slots}");
-            let found = self.live.len();
-            return Err(Damage::field(
-                "the slot count of the pages",
-                expected,
-                found,
-            ));
+            let found = self.live.len().to_string();
+            let what = "the slot count of the pages";
+            return Err(Damage::field(what, &expected, &found));
         }
         self.rebuild_free_list();
         self.ids.shrink_to_fit();

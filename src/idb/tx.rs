@@ -1,7 +1,6 @@
 //! One IndexedDB transaction over the index's three stores ([`Tx`]): what a call reads
 //! and writes, and its commit.
 
-use hashbrown::HashMap;
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -52,11 +51,12 @@ pub(super) fn get_generation(meta: &IdbObjectStore) -> Result<Pending> {
     )
 }
 
+/// The stored blocks of `numbers`, in their order (absent ones left out).
 async fn get_blocks(
     store: &IdbObjectStore,
     numbers: &[u32],
     dimensions: usize,
-) -> Result<HashMap<u32, Block>> {
+) -> Result<Vec<Block>> {
     let requests = numbers
         .iter()
         .map(|&n| store.get(&JsValue::from(n)))
@@ -78,14 +78,17 @@ async fn get_blocks(
         .map(IdbRequest::result)
         .collect::<core::result::Result<Vec<_>, _>>()
         .map_err(|e| storage_error("reading originals", e))?;
-    let mut blocks = HashMap::with_capacity(numbers.len());
+    let mut blocks = Vec::with_capacity(numbers.len());
     for (&number, value) in numbers.iter().zip(values) {
         // Absent: the caller checks what it needs (another tab may have emptied the block).
         if value.is_undefined() {
             continue;
         }
-        let block = Block::from_bytes(&bytes_of(&value, "block")?, number, dimensions)?;
-        blocks.insert(number, block);
+        blocks.push(Block::from_bytes(
+            &bytes_of(&value, "block")?,
+            number,
+            dimensions,
+        )?);
     }
     Ok(blocks)
 }
@@ -159,12 +162,9 @@ impl Tx {
         }))
     }
 
-    /// The blocks `numbers` that are stored (an absent one holds no vector).
-    pub async fn read_blocks(
-        &self,
-        numbers: &[u32],
-        dimensions: usize,
-    ) -> Result<HashMap<u32, Block>> {
+    /// The blocks `numbers` (ascending) that are stored, in that order (an absent one holds
+    /// no vector).
+    pub async fn read_blocks(&self, numbers: &[u32], dimensions: usize) -> Result<Vec<Block>> {
         get_blocks(&self.vectors, numbers, dimensions).await
     }
 

@@ -66,12 +66,12 @@ impl Index {
     /// input or a failed allocation changes nothing. A store outside memory that fails
     /// while the rows are written leaves the index changed: its owner drops it (see
     /// [`crate::idb::Persistent`]), as the store's transaction drops its writes.
-    pub async fn add_with<S: AsRef<str>, O: Originals>(
+    pub async fn add_with<S: AsRef<str>>(
         &mut self,
         ids: &[S],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
-        originals: &mut O,
+        originals: &mut dyn Originals,
     ) -> Result<AddPlan> {
         let plan = self.prepare_add(ids, rows, metadata.map(<[_]>::len), originals)?;
         self.finish_add(ids, rows, metadata, &plan, originals)
@@ -83,12 +83,12 @@ impl Index {
     /// every allocation the add needs. An error leaves the index (and `originals`) as they
     /// were; after success the index has taken its free slots and, if it refits, dropped
     /// its old codes, and the add must be finished ([`Index::finish_add`]).
-    pub fn prepare_add<S: AsRef<str>, O: Originals>(
+    pub fn prepare_add<S: AsRef<str>>(
         &mut self,
         ids: &[S],
         rows: &dyn Rows,
         metadata_len: Option<usize>,
-        originals: &mut O,
+        originals: &mut dyn Originals,
     ) -> Result<AddPlan> {
         if !originals.keeps_vectors() {
             return Err(Error::NoOriginals {
@@ -125,13 +125,13 @@ impl Index {
     /// their planned slots a chunk at a time (ids and codes here, originals and metadata in `originals`), then refits if
     /// the plan says so. With a store in memory it cannot fail (the rows passed phase one
     /// and every allocation was made there).
-    pub async fn finish_add<S: AsRef<str>, O: Originals>(
+    pub async fn finish_add<S: AsRef<str>>(
         &mut self,
         ids: &[S],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
         plan: &AddPlan,
-        originals: &mut O,
+        originals: &mut dyn Originals,
     ) -> Result<()> {
         // The rows passed `prepare_add`: this pass normalises them, checking nothing again.
         let mut chunks = RowChunks::checked(rows, &self.params)?;
@@ -321,7 +321,7 @@ impl Index {
     /// reads them and the fit encodes from its sample: each original is read once.
     /// Otherwise the sample is read by slot, [`SAMPLE_GROUP`] slots a request batch, and
     /// one scan encodes: each original is read once, and the sample's twice.
-    async fn refit_with<O: Originals>(&mut self, originals: &O) -> Result<()> {
+    async fn refit_with(&mut self, originals: &dyn Originals) -> Result<()> {
         let d = self.params.dimensions;
         let live: Vec<u32> = self.live_slots().collect();
         let sample_slots = self.fit_sample_slots();

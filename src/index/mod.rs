@@ -171,10 +171,10 @@ impl Index {
     /// Removes the given ids and their originals in `originals`; returns the slots they
     /// held. Unknown ids are ignored. If the store fails, the index has changed: its owner
     /// drops it, as the store's transaction drops its writes.
-    pub async fn delete_with<S: AsRef<str>, O: Originals>(
+    pub async fn delete_with<S: AsRef<str>>(
         &mut self,
         ids: &[S],
-        originals: &mut O,
+        originals: &mut dyn Originals,
     ) -> Result<Vec<u32>> {
         let mut removed = Vec::new();
         for id in ids {

@@ -109,13 +109,37 @@ impl Answer<'_> {
 }
 
 impl Index {
-    /// The `k` best vectors for `query`, with the originals and metadata in `originals`:
-    /// the one search path. `clock` times the phases (see [`Timings`]).
-    pub async fn search_with<'a, O: Originals>(
+    /// [`Index::search_with`], giving the hits to `f` (they borrow the store's answer).
+    pub async fn search_then<R>(
         &self,
         query: &[f32],
         options: &SearchOptions,
-        originals: &'a O,
+        originals: &dyn Originals,
+        clock: &dyn Fn() -> f64,
+        f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
+    ) -> Result<(R, Timings)> {
+        let answer = self.search_with(query, options, originals, clock).await?;
+        Ok((f(answer.hits(self).collect()), answer.timings))
+    }
+
+    /// [`Index::search_then`] with the index's own originals (in memory, or none).
+    pub async fn search_home<R>(
+        &self,
+        query: &[f32],
+        options: &SearchOptions,
+        clock: &dyn Fn() -> f64,
+        f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
+    ) -> Result<(R, Timings)> {
+        self.search_then(query, options, &self.home, clock, f).await
+    }
+
+    /// The `k` best vectors for `query`, with the originals and metadata in `originals`:
+    /// the one search path. `clock` times the phases (see [`Timings`]).
+    pub async fn search_with<'a>(
+        &self,
+        query: &[f32],
+        options: &SearchOptions,
+        originals: &'a dyn Originals,
         clock: &dyn Fn() -> f64,
     ) -> Result<Answer<'a>> {
         let started = clock();

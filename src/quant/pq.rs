@@ -128,7 +128,7 @@ impl Codebooks {
         let k = r.u32("pq centroids")? as usize;
         if m == 0 || dimensions % m != 0 || k != 1 << bits {
             let expected = format!("a shape that fits {dimensions} dimensions");
-            return Err(r.invalid("pq shape", expected, Some(format!("{m} × {k}"))));
+            return Err(r.invalid("pq shape", &expected, Some(format!("{m} × {k}"))));
         }
         let dsub = dimensions / m;
         let centroids = r.f32s("pq centroids")?;

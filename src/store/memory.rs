@@ -2,7 +2,7 @@
 //! [`crate::segmented`]) and the metadata. [`Metadata`] alone is what a codes-only index
 //! keeps.
 
-use super::{ChunkFn, Lookup, Originals, Row};
+use super::{ChunkFn, Lookup, Originals, Pending, Row, done};
 use crate::error::{Result, try_grow};
 use crate::segmented::{SEGMENT_SLOTS, Segmented};
 
@@ -94,7 +94,7 @@ impl Lookup for MemoryStore {
     }
 }
 
-/// Every future completes at once: nothing is read, only borrowed.
+/// Every call does its work before it returns: nothing is read, only borrowed.
 impl Originals for MemoryStore {
     fn keeps_vectors(&self) -> bool {
         true
@@ -109,28 +109,36 @@ impl Originals for MemoryStore {
         self.metadata.try_reserve(additional)
     }
 
-    async fn fetch(&self, _slots: &[u32]) -> Result<Box<dyn Lookup + '_>> {
-        Ok(Box::new(self))
+    fn fetch<'a>(&'a self, _slots: &[u32]) -> Pending<'a, Box<dyn Lookup + 'a>> {
+        done(Ok(Box::new(self)))
     }
 
-    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> Result<()> {
+    fn scan<'a>(&'a self, live: &'a [u32], f: &'a mut ChunkFn<'_>) -> Pending<'a, ()> {
         f(live, self);
-        Ok(())
+        done(Ok(()))
     }
 
-    async fn put(&mut self, rows: &[Row<'_>], _live: &dyn Fn(u32) -> bool) -> Result<()> {
+    fn put<'a>(
+        &'a mut self,
+        rows: &'a [Row<'_>],
+        _live: &'a dyn Fn(u32) -> bool,
+    ) -> Pending<'a, ()> {
         for row in rows {
             self.set(row.slot, row.vector, row.metadata);
         }
-        Ok(())
+        done(Ok(()))
     }
 
-    async fn clear(&mut self, slots: &[u32], _live: &dyn Fn(u32) -> bool) -> Result<()> {
+    fn clear<'a>(
+        &'a mut self,
+        slots: &'a [u32],
+        _live: &'a dyn Fn(u32) -> bool,
+    ) -> Pending<'a, ()> {
         for &slot in slots {
             self.vectors.row_mut(slot as usize).fill(0.0);
             self.metadata.set(slot, None);
         }
-        Ok(())
+        done(Ok(()))
     }
 }
 

@@ -15,7 +15,7 @@
 mod memory;
 
 use core::future::Future;
-use core::pin::pin;
+use core::pin::{Pin, pin};
 use core::task::{Context, Poll, Waker};
 
 use crate::error::{Error, Result};
@@ -44,13 +44,17 @@ pub struct Row<'a> {
 /// lookup holding their originals.
 pub type ChunkFn<'f> = dyn FnMut(&[u32], &dyn Lookup) + 'f;
 
+/// A store's answer, once it has read or written what it was asked to.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + 'a>>;
+
 /// A place originals and metadata live. Every method names slots the index has planned or
 /// holds; `live` tells a store that groups slots into records which other slots hold a
 /// vector (so a record it rewrites keeps them).
-#[expect(
-    async_fn_in_trait,
-    reason = "single-threaded (wasm32 and the native tests): no caller needs Send futures"
-)]
+///
+/// Object-safe (boxed futures rather than `async fn`): the add and search paths take
+/// `&dyn Originals`, so wasm holds one copy of each path, not one per store (measured: the
+/// generic paths cost the core module 3.5 KB gzipped). A box per store call is nothing
+/// beside what a call does.
 pub trait Originals {
     /// True if the store keeps the vectors themselves (false for a codes-only index, which
     /// keeps metadata alone).
@@ -66,18 +70,19 @@ pub trait Originals {
 
     /// Reads the originals and metadata of `slots` (live slots, any order, repeats
     /// allowed); a live slot whose original is missing is [`Error::Corrupt`].
-    async fn fetch(&self, slots: &[u32]) -> Result<Box<dyn Lookup + '_>>;
+    fn fetch<'a>(&'a self, slots: &[u32]) -> Pending<'a, Box<dyn Lookup + 'a>>;
 
     /// Calls `f` with chunks of `live` (live slots, ascending) and their originals; a store
     /// outside wasm memory reads at most [`crate::index::ADD_CHUNK_ROWS`] slots' worth at a
     /// time, so an exact search or a refit never holds more than that.
-    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> Result<()>;
+    fn scan<'a>(&'a self, live: &'a [u32], f: &'a mut ChunkFn<'_>) -> Pending<'a, ()>;
 
     /// Stores `rows`.
-    async fn put(&mut self, rows: &[Row<'_>], live: &dyn Fn(u32) -> bool) -> Result<()>;
+    fn put<'a>(&'a mut self, rows: &'a [Row<'_>], live: &'a dyn Fn(u32) -> bool)
+    -> Pending<'a, ()>;
 
     /// Forgets `slots` (just deleted: `live` is already false for them).
-    async fn clear(&mut self, slots: &[u32], live: &dyn Fn(u32) -> bool) -> Result<()>;
+    fn clear<'a>(&'a mut self, slots: &'a [u32], live: &'a dyn Fn(u32) -> bool) -> Pending<'a, ()>;
 }
 
 /// Where an index keeps its originals: the three states.
@@ -129,6 +134,11 @@ impl Home {
     }
 }
 
+/// An answer at once.
+pub fn done<'a, T: 'a>(result: Result<T>) -> Pending<'a, T> {
+    Box::pin(core::future::ready(result))
+}
+
 impl Originals for Home {
     fn keeps_vectors(&self) -> bool {
         !matches!(self, Home::CodesOnly(_))
@@ -146,42 +156,46 @@ impl Originals for Home {
         }
     }
 
-    async fn fetch(&self, slots: &[u32]) -> Result<Box<dyn Lookup + '_>> {
+    fn fetch<'a>(&'a self, slots: &[u32]) -> Pending<'a, Box<dyn Lookup + 'a>> {
         match self {
-            Home::Memory(store) => store.fetch(slots).await,
-            Home::CodesOnly(metadata) => Ok(Box::new(metadata)),
-            Home::Elsewhere => Err(Error::OriginalsElsewhere),
+            Home::Memory(store) => store.fetch(slots),
+            Home::CodesOnly(metadata) => done(Ok(Box::new(metadata))),
+            Home::Elsewhere => done(Err(Error::OriginalsElsewhere)),
         }
     }
 
-    async fn scan(&self, live: &[u32], f: &mut ChunkFn<'_>) -> Result<()> {
+    fn scan<'a>(&'a self, live: &'a [u32], f: &'a mut ChunkFn<'_>) -> Pending<'a, ()> {
         match self {
-            Home::Memory(store) => store.scan(live, f).await,
-            Home::CodesOnly(_) => Err(Error::NoOriginals {
+            Home::Memory(store) => store.scan(live, f),
+            Home::CodesOnly(_) => done(Err(Error::NoOriginals {
                 action: "search exactly",
-            }),
-            Home::Elsewhere => Err(Error::OriginalsElsewhere),
+            })),
+            Home::Elsewhere => done(Err(Error::OriginalsElsewhere)),
         }
     }
 
-    async fn put(&mut self, rows: &[Row<'_>], live: &dyn Fn(u32) -> bool) -> Result<()> {
+    fn put<'a>(
+        &'a mut self,
+        rows: &'a [Row<'_>],
+        live: &'a dyn Fn(u32) -> bool,
+    ) -> Pending<'a, ()> {
         match self {
-            Home::Memory(store) => store.put(rows, live).await,
-            Home::CodesOnly(_) => Err(Home::codes_only()),
-            Home::Elsewhere => Err(Error::OriginalsElsewhere),
+            Home::Memory(store) => store.put(rows, live),
+            Home::CodesOnly(_) => done(Err(Home::codes_only())),
+            Home::Elsewhere => done(Err(Error::OriginalsElsewhere)),
         }
     }
 
-    async fn clear(&mut self, slots: &[u32], live: &dyn Fn(u32) -> bool) -> Result<()> {
+    fn clear<'a>(&'a mut self, slots: &'a [u32], live: &'a dyn Fn(u32) -> bool) -> Pending<'a, ()> {
         match self {
-            Home::Memory(store) => store.clear(slots, live).await,
+            Home::Memory(store) => store.clear(slots, live),
             Home::CodesOnly(metadata) => {
                 slots.iter().for_each(|&slot| metadata.set(slot, None));
-                Ok(())
+                done(Ok(()))
             }
             // Deleting from an index whose originals live elsewhere touches its codes and
             // ids only; its caller clears the store it keeps.
-            Home::Elsewhere => Ok(()),
+            Home::Elsewhere => done(Ok(())),
         }
     }
 }

@@ -12,10 +12,10 @@ test("the README's browser snippet: init() then Index works in a page", async ()
   await page.goto(`${env.base}/blank`); // any URL of the origin (a 404), for module imports
   const result = await page.evaluate(async () => {
     const { default: init, Index } = await import("/dist/index.js");
+    const { hashed } = await import("/shared/helpers.mjs");
     await init();
     const index = new Index({ dimensions: 384, quantization: "int8" });
-    const n = 2000, d = 384, data = new Float32Array(n * d);
-    for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 43758.5453 % 1;
+    const n = 2000, d = 384, data = hashed(n * d);
     await index.add(Array.from({ length: n }, (_, i) => `v${i}`), data);
     const hits = await index.search(data.subarray(7 * d, 8 * d), { k: 3 });
     let error = "";

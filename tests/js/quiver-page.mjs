@@ -34,13 +34,7 @@ export async function quiverPage(context, base) {
     const module = await import("/dist/index.js");
     await module.default();
     window.quiver = module;
-    window.vectors = (first, n, d) => {
-      const out = new Float32Array(n * d);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < d; j++) out[i * d + j] = Math.sin((first + i) * 12.9898 + j * 78.233) * 43758.5453 % 1;
-      }
-      return out;
-    };
+    window.vectors = (await import("/shared/helpers.mjs")).vectors;
   });
   page.errors = errors;
   return page;

@@ -49,8 +49,7 @@ test("the SIMD128 and relaxed tiers answer identically", async () => {
     };
     const tiers = [await load("a", "quiver_bg.wasm"), await load("b", "quiver_relaxed_bg.wasm")];
     const d = 100, n = 3000;
-    const data = new Float32Array(n * d);
-    for (let i = 0; i < data.length; i++) data[i] = (Math.sin(i * 12.9898) * 43758.5453) % 1;
+    const data = (await import("/shared/helpers.mjs")).hashed(n * d);
     const ids = Array.from({ length: n }, (_, i) => `v${i}`);
     const configs = [];
     for (const metric of ["cosine", "dot", "l2"]) {

@@ -17,11 +17,8 @@ test("a WorkerIndex mirrors Index, off the main thread", async () => {
     const { WorkerIndex } = await import("/dist/worker.js");
     await init();
     const d = 64, n = 3000;
-    const make = () => {
-      const out = new Float32Array(n * d);
-      for (let i = 0; i < out.length; i++) out[i] = (Math.sin(i * 12.9898) * 43758.5453) % 1;
-      return out;
-    };
+    const { hashed } = await import("/shared/helpers.mjs");
+    const make = () => hashed(n * d);
     const ids = Array.from({ length: n }, (_, i) => `v${i}`);
     const meta = ids.map((id, i) => ({ id, i }));
     const options = { dimensions: d, quantization: "int8" };
