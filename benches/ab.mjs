@@ -36,11 +36,20 @@ const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const current = require(`${root}pkg/bench/quiver.js`);
 const other = require(base);
-const D = 384, N = 100_000, RUNS = 400;
+const D = 384,
+  N = 100_000,
+  RUNS = 400;
 const rows = [];
 for (const q of ["hamming", "binary", "int8", "pq4", "pq8"]) {
   const [a, b] = [new current.ScanBench(q, N, D), new other.ScanBench(q, N, D)];
-  rows.push([`scan ${q} 100k (top-10)`, ...(await alternate(() => a.run(10), () => b.run(10), RUNS))]);
+  rows.push([
+    `scan ${q} 100k (top-10)`,
+    ...(await alternate(
+      () => a.run(10),
+      () => b.run(10),
+      RUNS,
+    )),
+  ]);
   a.free();
   b.free();
 }
@@ -50,8 +59,18 @@ const [a, b] = [current, other].map((pkg) => new pkg.Index({ dimensions: D, quan
 await a.add(ids, data);
 await b.add(ids, data);
 const query = (i) => data.subarray((i % 64) * D, ((i % 64) + 1) * D);
-for (const [name, options] of [["scan only", { k: 10, oversampling: 1, rescore: false }], ["default", { k: 10 }]]) {
-  rows.push([`Index.search binary 100k, ${name}`, ...(await alternate((i) => a.search(query(i), options), (i) => b.search(query(i), options), RUNS))]);
+for (const [name, options] of [
+  ["scan only", { k: 10, oversampling: 1, rescore: false }],
+  ["default", { k: 10 }],
+]) {
+  rows.push([
+    `Index.search binary 100k, ${name}`,
+    ...(await alternate(
+      (i) => a.search(query(i), options),
+      (i) => b.search(query(i), options),
+      RUNS,
+    )),
+  ]);
 }
 
 a.free();
@@ -62,7 +81,8 @@ b.free();
 const addAll = (pkg) => async () => {
   const index = new pkg.Index({ dimensions: D, quantization: "binary" });
   const t = performance.now();
-  for (let first = 0; first < N; first += 1000) await index.add(ids.slice(first, first + 1000), data.subarray(first * D, (first + 1000) * D));
+  for (let first = 0; first < N; first += 1000)
+    await index.add(ids.slice(first, first + 1000), data.subarray(first * D, (first + 1000) * D));
   const ms = performance.now() - t;
   index.free();
   return ms;
@@ -92,45 +112,54 @@ const { context, close } = await launchChromiumProfile();
 const page = await context.newPage();
 page.on("pageerror", (e) => console.error(e));
 await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
-const idb = await page.evaluate(async ({ D, P }) => {
-  const { median } = await import("/shared/helpers.mjs");
-  const load = async (url) => {
-    const module = await import(url);
-    await module.default();
-    return module.Index;
-  };
-  const builds = [await load("/a/quiver.js"), await load("/b/quiver.js")];
-  const data = new Float32Array(await (await fetch("/vectors/vectors.f32")).arrayBuffer());
-  const names = ["ab-this", "ab-other"];
-  const open = (i) => builds[i].open(names[i], { dimensions: D, quantization: "binary" });
-  const indexes = [await open(0), await open(1)];
-  const times = { add: [[], []], search: [[], []], reopen: [[], []] };
-  const timed = async (phase, i, fn) => {
-    const t = performance.now();
-    await fn();
-    times[phase][i].push(performance.now() - t);
-  };
-  for (let first = 0; first < P; first += 1000) {
-    const ids = Array.from({ length: 1000 }, (_, j) => `doc-${first + j}`);
-    const rows = data.subarray(first * D, (first + 1000) * D);
-    for (const i of [0, 1]) await timed("add", i, () => indexes[i].add(ids, rows));
-  }
-  const query = (q) => data.subarray(((q * 61) % P) * D, ((q * 61) % P + 1) * D);
-  for (let q = 0; q < 20; q++) for (const i of [0, 1]) await indexes[i].search(query(q), { k: 10 });
-  for (let q = 0; q < 300; q++) for (const i of [0, 1]) await timed("search", i, () => indexes[i].search(query(q), { k: 10 }));
-  for (let r = 0; r < 10; r++) {
-    for (const i of [0, 1]) {
-      await indexes[i].close();
-      await timed("reopen", i, async () => { indexes[i] = await builds[i].open(names[i]); });
+const idb = await page.evaluate(
+  async ({ D, P }) => {
+    const { median } = await import("/shared/helpers.mjs");
+    const load = async (url) => {
+      const module = await import(url);
+      await module.default();
+      return module.Index;
+    };
+    const builds = [await load("/a/quiver.js"), await load("/b/quiver.js")];
+    const data = new Float32Array(await (await fetch("/vectors/vectors.f32")).arrayBuffer());
+    const names = ["ab-this", "ab-other"];
+    const open = (i) => builds[i].open(names[i], { dimensions: D, quantization: "binary" });
+    const indexes = [await open(0), await open(1)];
+    const times = { add: [[], []], search: [[], []], reopen: [[], []] };
+    const timed = async (phase, i, fn) => {
+      const t = performance.now();
+      await fn();
+      times[phase][i].push(performance.now() - t);
+    };
+    for (let first = 0; first < P; first += 1000) {
+      const ids = Array.from({ length: 1000 }, (_, j) => `doc-${first + j}`);
+      const rows = data.subarray(first * D, (first + 1000) * D);
+      for (const i of [0, 1]) await timed("add", i, () => indexes[i].add(ids, rows));
     }
-  }
-  const p99 = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * 0.99)];
-  const pair = (f, phase) => [f(times[phase][0]), f(times[phase][1])];
-  for (const i of [0, 1]) await indexes[i].close();
-  return {
-    add: pair(median, "add"), search: pair(median, "search"), searchP99: pair(p99, "search"), reopen: pair(median, "reopen"),
-  };
-}, { D, P });
+    const query = (q) => data.subarray(((q * 61) % P) * D, (((q * 61) % P) + 1) * D);
+    for (let q = 0; q < 20; q++) for (const i of [0, 1]) await indexes[i].search(query(q), { k: 10 });
+    for (let q = 0; q < 300; q++)
+      for (const i of [0, 1]) await timed("search", i, () => indexes[i].search(query(q), { k: 10 }));
+    for (let r = 0; r < 10; r++) {
+      for (const i of [0, 1]) {
+        await indexes[i].close();
+        await timed("reopen", i, async () => {
+          indexes[i] = await builds[i].open(names[i]);
+        });
+      }
+    }
+    const p99 = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * 0.99)];
+    const pair = (f, phase) => [f(times[phase][0]), f(times[phase][1])];
+    for (const i of [0, 1]) await indexes[i].close();
+    return {
+      add: pair(median, "add"),
+      search: pair(median, "search"),
+      searchP99: pair(p99, "search"),
+      reopen: pair(median, "reopen"),
+    };
+  },
+  { D, P },
+);
 await close();
 server.close();
 rmSync(scratch, { recursive: true, force: true });
@@ -141,8 +170,12 @@ rows.push(
   ["Index.open binary 20k: reopen", ...idb.reopen],
 );
 
-console.log(`\nthis tree against ${base}; Node ${process.version}; index on ${source}; medians of ${RUNS} alternating runs (add, IndexedDB: see the header)\n`);
+console.log(
+  `\nthis tree against ${base}; Node ${process.version}; index on ${source}; medians of ${RUNS} alternating runs (add, IndexedDB: see the header)\n`,
+);
 const width = Math.max(...rows.map(([name]) => name.length));
 for (const [name, mine, theirs] of rows) {
-  console.log(`${name.padEnd(width)}  ${mine.toFixed(3).padStart(7)} ms  ${theirs.toFixed(3).padStart(7)} ms  ${(mine / theirs).toFixed(2)}x`);
+  console.log(
+    `${name.padEnd(width)}  ${mine.toFixed(3).padStart(7)} ms  ${theirs.toFixed(3).padStart(7)} ms  ${(mine / theirs).toFixed(2)}x`,
+  );
 }

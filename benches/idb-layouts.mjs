@@ -6,8 +6,9 @@
 //     vectors (one get per distinct block);
 //   - a bulk getAll of 1 MB records, as reopening an index loads its code pages.
 // Medians over 30 queries. The answer decides the layout of the IndexedDB store.
-import { serve } from "../scripts/serve.mjs";
+
 import { launchChromiumProfile } from "../scripts/chromium.mjs";
+import { serve } from "../scripts/serve.mjs";
 
 const server = await serve(0);
 const { context, close } = await launchChromiumProfile();
@@ -15,20 +16,43 @@ const page = await context.newPage();
 page.on("console", (m) => console.log(m.text()));
 await page.goto(`http://127.0.0.1:${server.address().port}/blank`);
 const results = await page.evaluate(async () => {
-  const N = 100_000, D = 384, QUERIES = 30;
-  const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
-  const done = (tx) => new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
+  const N = 100_000,
+    D = 384,
+    QUERIES = 30;
+  const req = (r) =>
+    new Promise((ok, fail) => {
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+  const done = (tx) =>
+    new Promise((ok, fail) => {
+      tx.oncomplete = ok;
+      tx.onerror = () => fail(tx.error);
+      tx.onabort = () => fail(tx.error);
+    });
   const open = indexedDB.open("layouts", 1);
   open.onupgradeneeded = () => {
-    for (const name of ["rows", "blocks4", "blocks8", "blocks16", "blocks64", "pages"]) open.result.createObjectStore(name);
+    for (const name of ["rows", "blocks4", "blocks8", "blocks16", "blocks64", "pages"])
+      open.result.createObjectStore(name);
   };
   const db = await req(open);
-  const vector = (i) => { const v = new Float32Array(D); for (let j = 0; j < D; j++) v[j] = Math.sin(i * 7.1 + j); return v; };
-  const LAYOUTS = [["rows", 1], ["blocks4", 4], ["blocks8", 8], ["blocks16", 16], ["blocks64", 64]];
+  const vector = (i) => {
+    const v = new Float32Array(D);
+    for (let j = 0; j < D; j++) v[j] = Math.sin(i * 7.1 + j);
+    return v;
+  };
+  const LAYOUTS = [
+    ["rows", 1],
+    ["blocks4", 4],
+    ["blocks8", 8],
+    ["blocks16", 16],
+    ["blocks64", 64],
+  ];
   const out = {};
   for (const [store, per] of LAYOUTS) {
     const t = performance.now();
-    const blocks = Math.ceil(N / per), step = Math.ceil(1000 / per);
+    const blocks = Math.ceil(N / per),
+      step = Math.ceil(1000 / per);
     for (let first = 0; first < blocks; first += step) {
       const tx = db.transaction(store, "readwrite");
       const os = tx.objectStore(store);
@@ -42,7 +66,10 @@ const results = await page.evaluate(async () => {
     out[`write ${store} (vectors/s)`] = Math.round(N / ((performance.now() - t) / 1000));
   }
   let seed = 12345;
-  const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % N;
+  const rand = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed % N;
+  };
   const { median } = await import("/shared/helpers.mjs");
   for (const C of [40, 100]) {
     for (const [store, per] of LAYOUTS) {

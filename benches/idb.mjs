@@ -8,9 +8,10 @@
 //     split into scan / IndexedDB reads / rescoring, with recall@10 on the real data;
 //   - the same searches on an in-memory index, for the cost of keeping originals on disk.
 // Usage: node benches/idb.mjs   (after `node scripts/build.mjs --bench`)
-import { serve } from "../scripts/serve.mjs";
+
 import { launchChromiumProfile } from "../scripts/chromium.mjs";
 import { dataDir, loadRealData } from "../scripts/real-data.mjs";
+import { serve } from "../scripts/serve.mjs";
 
 const data = dataDir();
 const server = await serve(0, { data: data ?? undefined });
@@ -23,7 +24,9 @@ if (data) {
 } else {
   console.log("../shared/data not found: synthetic clustered vectors (no recall figures)");
   await page.evaluate(async () => {
-    const d = 384, n = 100_000, centres = 64;
+    const d = 384,
+      n = 100_000,
+      centres = 64;
     const { hash: unit } = await import("/shared/helpers.mjs");
     const docs = new Float32Array(n * d);
     for (let i = 0; i < n; i++) {
@@ -42,7 +45,8 @@ const results = await page.evaluate(async () => {
   const { default: init, Index } = await import("/pkg-bench/quiver.js");
   await init();
   const { d, docs, queries, truth } = window.real;
-  const n = docs.length / d, Q = queries.length / d;
+  const n = docs.length / d,
+    Q = queries.length / d;
   const { median } = await import("/shared/helpers.mjs");
   const ids = (first, count) => Array.from({ length: count }, (_, i) => `doc-${first + i}`);
   for (const name of ["quiver:bench", "quiver:bench-100k"]) {
@@ -76,17 +80,25 @@ const results = await page.evaluate(async () => {
   const memory = new Index({ dimensions: d, quantization: "binary" });
   await memory.add(ids(0, n), docs);
   for (const oversampling of [4, 10]) {
-    for (const [name, target] of [["IndexedDB", index], ["memory", memory]]) {
-      const times = [], phases = [[], [], []];
+    for (const [name, target] of [
+      ["IndexedDB", index],
+      ["memory", memory],
+    ]) {
+      const times = [],
+        phases = [[], [], []];
       let found = 0;
-      for (let q = -20; q < Q; q++) { // 20 warm-up queries
+      for (let q = -20; q < Q; q++) {
+        // 20 warm-up queries
         const query = queries.subarray(Math.max(q, 0) * d, (Math.max(q, 0) + 1) * d);
         t = performance.now();
         const hits = await target.search(query, { k: 10, oversampling });
         const took = performance.now() - t;
         if (q < 0) continue;
         times.push(took);
-        if (target === index) index.lastSearchTimings().forEach((ms, i) => phases[i].push(ms));
+        if (target === index)
+          index.lastSearchTimings().forEach((ms, i) => {
+            phases[i].push(ms);
+          });
         if (truth) {
           const exact = new Set(Array.from(truth.subarray(q * 100, q * 100 + 10), (row) => `doc-${row}`));
           found += hits.filter((h) => exact.has(h.id)).length;
@@ -95,10 +107,11 @@ const results = await page.evaluate(async () => {
       const label = `search k 10, oversampling ${oversampling}, ${name}`;
       out[`${label} (ms)`] = median(times);
       if (target === index) {
-        out[`  of which scan / reads / rescore (ms)`.padEnd(46, " ") + `[os ${oversampling}]`] =
-          phases.map((p) => median(p).toFixed(2)).join(" / ");
+        out[`${`  of which scan / reads / rescore (ms)`.padEnd(46, " ")}[os ${oversampling}]`] = phases
+          .map((p) => median(p).toFixed(2))
+          .join(" / ");
       }
-      if (truth) out[`  recall@10`.padEnd(46, " ") + `[os ${oversampling}, ${name}]`] = found / (Q * 10);
+      if (truth) out[`${`  recall@10`.padEnd(46, " ")}[os ${oversampling}, ${name}]`] = found / (Q * 10);
     }
   }
   await index.close();
@@ -117,7 +130,8 @@ const results = await page.evaluate(async () => {
 
 console.log(`\nPersistent index in Chromium ${context.browser().version()} (headless), medians\n`);
 for (const [name, value] of Object.entries(results)) {
-  const shown = typeof value === "number" && !Number.isInteger(value) ? value.toFixed(name.includes("recall") ? 4 : 2) : value;
+  const shown =
+    typeof value === "number" && !Number.isInteger(value) ? value.toFixed(name.includes("recall") ? 4 : 2) : value;
   console.log(`${name.padEnd(60)} ${shown}`);
 }
 await close();

@@ -2,8 +2,9 @@
 // with relaxed SIMD. Median time of the int8 dot-product kernel over 100k 384-d codes, and
 // of a full int8 scan with fused top-10 (ScanBench: the real Codes::scan), per tier.
 // Usage: node benches/tiers.mjs   (after `node scripts/build.mjs --bench`)
-import { serve } from "../scripts/serve.mjs";
+
 import { launchChromium } from "../scripts/chromium.mjs";
+import { serve } from "../scripts/serve.mjs";
 
 const server = await serve(0);
 const browser = await launchChromium();
@@ -38,9 +39,17 @@ await browser.close();
 server.close();
 
 const { simd128: plain, "relaxed-simd": relaxed } = results;
-const version = (await import("node:child_process")).execFileSync(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+const version = (await import("node:child_process"))
+  .execFileSync(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  })
+  .trim();
 console.log(`\nSIMD tiers in ${version}, 100k int8 codes of 384 dimensions, medians`);
-for (const [name, key] of [["int8 dot kernel", "kernel"], ["int8 scan, top-10", "scan"]]) {
+for (const [name, key] of [
+  ["int8 dot kernel", "kernel"],
+  ["int8 scan, top-10", "scan"],
+]) {
   const ratio = plain[key] / relaxed[key];
   console.log(
     `${name.padEnd(18)} simd128 ${plain[key].toFixed(2)} ms   relaxed-simd ${relaxed[key].toFixed(2)} ms   ` +

@@ -9,7 +9,10 @@ export { median };
  * alike, so their ratio holds where two separate timings drift apart (measured: Index.search's
  * default over scan only came out 1.45× and 0.97× in two runs 15 minutes apart). */
 export async function alternate(a, b, runs) {
-  for (let i = 0; i < 100; i++) await a(i), await b(i);
+  for (let i = 0; i < 100; i++) {
+    await a(i);
+    await b(i);
+  }
   const [ta, tb] = [[], []];
   for (let i = 0; i < runs; i++) {
     let t = performance.now();

@@ -8,10 +8,10 @@
 //             add time, memoryBytes, scan-only vs full search with rescoring, and the
 //             default search against a plain JavaScript loop (the bar of issue 4)
 import { createRequire } from "node:module";
-import { jsLoopTopK } from "./peers/topk.mjs";
-import { benchVectors } from "../scripts/real-data.mjs";
-import { alternate, median } from "./timing.mjs";
 import { fileURLToPath } from "node:url";
+import { benchVectors } from "../scripts/real-data.mjs";
+import { jsLoopTopK } from "./peers/topk.mjs";
+import { alternate, median } from "./timing.mjs";
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -46,25 +46,29 @@ function report(name, value, unit, target, ok) {
 
 // --- kernels: GB/s over 100k codes of 384 dimensions --------------------------------------
 if (runs("kernels")) {
-console.log("kernels (100k codes, 384-d) ...");
-const mem = new KernelBench("memread", false, 100_000, D);
-const memMs = time(() => mem.run(), 50);
-report("memory read baseline (4.8 MB)", mem.bytes / memMs / 1e6, "GB/s");
-for (const kernel of ["hamming", "bitplanes4", "dot_i8", "pq_adc", "fastscan"]) {
-  for (const simd of [true, false]) {
-    const k = new KernelBench(kernel, simd, 100_000, D);
-    const ms = time(() => k.run(), kernel === "dot_i8" || kernel === "pq_adc" ? 15 : 40);
-    report(`kernel ${kernel} ${simd ? "simd128" : "scalar"}`, ms, `ms (${(k.bytes / ms / 1e6).toFixed(1)} GB/s)`);
-    k.free();
+  console.log("kernels (100k codes, 384-d) ...");
+  const mem = new KernelBench("memread", false, 100_000, D);
+  const memMs = time(() => mem.run(), 50);
+  report("memory read baseline (4.8 MB)", mem.bytes / memMs / 1e6, "GB/s");
+  for (const kernel of ["hamming", "bitplanes4", "dot_i8", "pq_adc", "fastscan"]) {
+    for (const simd of [true, false]) {
+      const k = new KernelBench(kernel, simd, 100_000, D);
+      const ms = time(() => k.run(), kernel === "dot_i8" || kernel === "pq_adc" ? 15 : 40);
+      report(`kernel ${kernel} ${simd ? "simd128" : "scalar"}`, ms, `ms (${(k.bytes / ms / 1e6).toFixed(1)} GB/s)`);
+      k.free();
+    }
   }
-}
-
 }
 
 // --- scans with fused top-10 -----------------------------------------------------------------
 const scanTargets = [
-  ["hamming", 100_000, 0.5], ["binary", 100_000, 1.2], ["int8", 100_000, 4],
-  ["pq4", 100_000, 0.6], ["pq8", 100_000, 2], ["hamming", 1_000_000, 5], ["binary", 1_000_000, 12],
+  ["hamming", 100_000, 0.5],
+  ["binary", 100_000, 1.2],
+  ["int8", 100_000, 4],
+  ["pq4", 100_000, 0.6],
+  ["pq8", 100_000, 2],
+  ["hamming", 1_000_000, 5],
+  ["binary", 1_000_000, 12],
 ];
 for (const [q, n, target] of runs("scans") ? scanTargets : []) {
   console.log(`scan ${q} ${n} ...`);
@@ -85,12 +89,22 @@ for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
   await index.add(ids, data);
   const addS = (performance.now() - t) / 1000;
   const target = quantization === "pq" ? 10 : 2;
-  report(`add 100k ${quantization}${quantization === "pq" ? " (incl. training)" : ""}`, addS, "s", `< ${target} s`, addS < target);
+  report(
+    `add 100k ${quantization}${quantization === "pq" ? " (incl. training)" : ""}`,
+    addS,
+    "s",
+    `< ${target} s`,
+    addS < target,
+  );
   const [codes, idBytes, store] = index.memoryUsage();
   const held = codes + idBytes;
-  report(`memoryBytes 100k ${quantization} without the store`, held / 1e6,
+  report(
+    `memoryBytes 100k ${quantization} without the store`,
+    held / 1e6,
     `MB (codes ${(codes / 1e6).toFixed(2)} + ids ${(idBytes / 1e6).toFixed(2)}; store ${(store / 1e6).toFixed(1)} MB)`,
-    quantization === "binary" ? "< 6 MB" : undefined, held < 6e6);
+    quantization === "binary" ? "< 6 MB" : undefined,
+    held < 6e6,
+  );
   if (quantization === "binary") {
     const queries = data.subarray(0, 64 * D);
     const q = (i) => queries.subarray((i % 64) * D, ((i % 64) + 1) * D);
@@ -101,7 +115,13 @@ for (const quantization of runs("index") ? ["binary", "int8", "pq"] : []) {
       100,
     );
     report("Index.search binary 100k, scan only (rescore: false)", scanOnly, "ms");
-    report("Index.search binary 100k, default (oversampling 10, rescored)", full, `ms (${(full / scanOnly).toFixed(2)}x scan)`, "< 1.5x scan", full < 1.5 * scanOnly);
+    report(
+      "Index.search binary 100k, default (oversampling 10, rescored)",
+      full,
+      `ms (${(full / scanOnly).toFixed(2)}x scan)`,
+      "< 1.5x scan",
+      full < 1.5 * scanOnly,
+    );
     // Issue 4's bar: ten times faster than the JavaScript loop a developer would write
     // (the "JS brute force" of `npm run bench:peers`, which has the full comparison).
     let i = 0;
@@ -127,7 +147,9 @@ async function repeat(fn, runs) {
 const width = (k) => Math.max(...rows.map((r) => r[k].length));
 console.log(`\nquiver bench: Node ${process.version}, wasm SIMD tier ${Index.simd}, medians\n`);
 for (const r of rows) {
-  console.log(`${r.name.padEnd(width("name"))}  ${r.value.padStart(width("value"))}  ${r.target.padEnd(width("target"))}  ${r.verdict}`);
+  console.log(
+    `${r.name.padEnd(width("name"))}  ${r.value.padStart(width("value"))}  ${r.target.padEnd(width("target"))}  ${r.verdict}`,
+  );
 }
 const misses = rows.filter((r) => r.verdict === "MISSES").length;
 console.log(`\n${rows.filter((r) => r.verdict === "meets").length} targets met, ${misses} missed`);

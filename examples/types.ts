@@ -1,6 +1,6 @@
 // Type-checks the shipped .d.ts (tsc --noEmit, in the examples test): each
 // line marked as an expected error must be one, so types that decayed to `any` fail it.
-import init, { Index, type Hit, type IndexOptions } from "quiver";
+import init, { type Hit, Index, type IndexOptions } from "quiver";
 import { WorkerIndex } from "quiver/worker";
 
 export async function checks(): Promise<Hit[]> {

@@ -62,10 +62,13 @@ export function defineEmbedder(Core, ready, read, memoryBytes) {
       } else if (source && typeof source === "object") {
         files = source;
         for (const key of Object.keys(MODEL_FILES)) {
-          if (!(key in files)) throw new TypeError(`Embedder.load: files.${key} is missing; expected { config, tokenizer, weights }`);
+          if (!(key in files))
+            throw new TypeError(`Embedder.load: files.${key} is missing; expected { config, tokenizer, weights }`);
         }
       } else {
-        throw new TypeError(`Embedder.load: source is ${describe(source)}; expected a folder URL or { config, tokenizer, weights }`);
+        throw new TypeError(
+          `Embedder.load: source is ${describe(source)}; expected a folder URL or { config, tokenizer, weights }`,
+        );
       }
       const [, config, tokenizer, weights] = await Promise.all([
         ready(),
@@ -84,7 +87,8 @@ export function defineEmbedder(Core, ready, read, memoryBytes) {
      * call (default 32). */
     async embed(texts, options = {}) {
       const list = typeof texts === "string" ? [texts] : texts;
-      if (!Array.isArray(list)) throw new TypeError(`embed: texts is ${describe(texts)}; expected a string or an array of strings`);
+      if (!Array.isArray(list))
+        throw new TypeError(`embed: texts is ${describe(texts)}; expected a string or an array of strings`);
       const bad = list.findIndex((text) => typeof text !== "string");
       if (bad >= 0) throw new TypeError(`embed: texts[${bad}] is ${describe(list[bad])}; expected a string`);
       const { batch } = options;

@@ -1,9 +1,10 @@
 // quiver's embedder for Node >= 20: the .wasm is compiled on import; model files are read
 // from paths or file: URLs (http(s) URLs are fetched).
-import { readFile } from "node:fs/promises";
+
 import { readFileSync } from "node:fs";
-import { initSync, EmbedderCore } from "./quiver_embed.js";
+import { readFile } from "node:fs/promises";
 import { defineEmbedder, fetchBytes } from "./embedder-common.js";
+import { EmbedderCore, initSync } from "./quiver_embed.js";
 
 const wasm = initSync({ module: readFileSync(new URL("./quiver_embed_bg.wasm", import.meta.url)) });
 
@@ -17,4 +18,9 @@ async function read(location) {
   }
 }
 
-export const Embedder = defineEmbedder(EmbedderCore, async () => {}, read, () => wasm.memory.buffer.byteLength);
+export const Embedder = defineEmbedder(
+  EmbedderCore,
+  async () => {},
+  read,
+  () => wasm.memory.buffer.byteLength,
+);

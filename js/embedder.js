@@ -1,7 +1,8 @@
 // quiver's embedder for browsers, workers and bundlers: `await Embedder.load(url)`. A module of
 // its own (its .wasm is about 1.1 MB gzipped): the core package never loads it.
-import initModule, { EmbedderCore } from "./quiver_embed.js";
+
 import { defineEmbedder, fetchBytes } from "./embedder-common.js";
+import initModule, { EmbedderCore } from "./quiver_embed.js";
 
 let loading, wasm;
 /** Loads the wasm module once; a failed load may be retried. */

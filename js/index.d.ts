@@ -1,4 +1,4 @@
-export type { Metric, Quantization, IndexOptions, SearchOptions, Hit } from "./quiver.js";
+export type { Hit, IndexOptions, Metric, Quantization, SearchOptions } from "./quiver.js";
 export { Index } from "./quiver.js";
 
 /** The kernel tiers: SIMD128, or SIMD128 plus relaxed SIMD's int8 dot product. */

@@ -2,7 +2,7 @@
 // `init` exists so that code shared with browsers may call it; here it does nothing.
 // QUIVER_TIER=simd128 (or relaxed-simd) forces a tier, as init({ tier }) does in browsers.
 import { readFileSync } from "node:fs";
-import { initSync, Index } from "./quiver.js";
+import { Index, initSync } from "./quiver.js";
 import { chooseTier, WASM_FILES } from "./tier.js";
 
 const tier = chooseTier(process.env.QUIVER_TIER || undefined);

@@ -1,5 +1,5 @@
-import type { IndexOptions, SearchOptions, Hit, Metric, Quantization } from "./quiver.js";
 import type { InitOptions, Tier } from "./index.js";
+import type { Hit, IndexOptions, Metric, Quantization, SearchOptions } from "./quiver.js";
 
 /** An Index in a dedicated Web Worker: the same calls, each returning a promise. Vectors
  * (and `fromBytes` bytes) are transferred, not copied, when an array spans its whole

@@ -96,15 +96,29 @@ export class WorkerIndex {
 
   // As of the last call that finished (the worker's index may be shared with other
   // contexts through IndexedDB, like any Index).
-  get size() { return this.#info.size; }
-  get dimensions() { return this.#info.dimensions; }
-  get metric() { return this.#info.metric; }
-  get quantization() { return this.#info.quantization; }
-  get memoryBytes() { return this.#info.memoryBytes; }
+  get size() {
+    return this.#info.size;
+  }
+  get dimensions() {
+    return this.#info.dimensions;
+  }
+  get metric() {
+    return this.#info.metric;
+  }
+  get quantization() {
+    return this.#info.quantization;
+  }
+  get memoryBytes() {
+    return this.#info.memoryBytes;
+  }
   /** Milliseconds of the last search's phases: [scan, IndexedDB reads, rescoring]. */
-  lastSearchTimings() { return Float64Array.from(this.#info.lastSearchTimings ?? [0, 0, 0]); }
+  lastSearchTimings() {
+    return Float64Array.from(this.#info.lastSearchTimings ?? [0, 0, 0]);
+  }
   /** The kernel tier the worker runs. */
-  get simd() { return this.#info.simd; }
+  get simd() {
+    return this.#info.simd;
+  }
 
   #call(op, args, transfer = []) {
     if (this.#failure) return Promise.reject(this.#failure);

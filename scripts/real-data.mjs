@@ -16,10 +16,17 @@ export function dataDir() {
 export function halfTable() {
   const table = new Float32Array(65536);
   for (let bits = 0; bits < 65536; bits++) {
-    const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 31, mantissa = bits & 1023;
-    table[bits] = exponent === 0 ? sign * 2 ** -14 * (mantissa / 1024)
-      : exponent === 31 ? (mantissa ? NaN : sign * Infinity)
-      : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
+    const sign = bits & 0x8000 ? -1 : 1,
+      exponent = (bits >> 10) & 31,
+      mantissa = bits & 1023;
+    table[bits] =
+      exponent === 0
+        ? sign * 2 ** -14 * (mantissa / 1024)
+        : exponent === 31
+          ? mantissa
+            ? NaN
+            : sign * Infinity
+          : sign * 2 ** (exponent - 15) * (1 + mantissa / 1024);
   }
   return table;
 }
@@ -28,7 +35,8 @@ export function halfTable() {
  * folder exists, else seeded uniform noise (the same on every run). Returns `{ data, source }`
  * (a Float32Array of n × 384 and a line saying which). */
 export function benchVectors(n) {
-  const d = 384, dir = dataDir();
+  const d = 384,
+    dir = dataDir();
   if (dir) {
     const raw = readFileSync(join(dir, "wordnet.docs.f16"));
     const bits = new Uint16Array(raw.buffer, raw.byteOffset, n * d);
@@ -37,7 +45,10 @@ export function benchVectors(n) {
   }
   let seed = 1;
   const out = new Float32Array(n * d);
-  for (let i = 0; i < out.length; i++) out[i] = ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  for (let i = 0; i < out.length; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    out[i] = seed / 2 ** 32 - 0.5;
+  }
   return { data: out, source: "random (../shared/data not found)" };
 }
 

@@ -5,8 +5,8 @@
 //   node scripts/screenshots.mjs   -> www/screenshots/search.png, www/screenshots/notes.png
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { serve } from "./serve.mjs";
 import { launchChromium } from "./chromium.mjs";
+import { serve } from "./serve.mjs";
 
 const out = fileURLToPath(new URL("../www/screenshots/", import.meta.url));
 mkdirSync(out, { recursive: true });
@@ -32,7 +32,8 @@ const box = await page.locator(".notes").boundingBox(); // relative to the viewp
 box.y += await page.evaluate(() => window.scrollY); // the clip of a full-page shot is not
 const margin = 24;
 await page.screenshot({
-  path: `${out}notes.png`, fullPage: true,
+  path: `${out}notes.png`,
+  fullPage: true,
   clip: { x: box.x - margin, y: box.y - margin, width: box.width + 2 * margin, height: box.height + 2 * margin },
 });
 console.log(`wrote ${out}search.png and ${out}notes.png`);

@@ -8,13 +8,13 @@
 //   npm start [-- --full] [-- --port N]   (--full: all 117,791 synsets instead of 20,000)
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ensureModel } from "./model.mjs";
 import { buildDemoData } from "./demo-data.mjs";
+import { ensureModel } from "./model.mjs";
 import { serve } from "./serve.mjs";
 
 const args = process.argv.slice(2);
 const portArg = args.indexOf("--port");
-const port = Number(portArg >= 0 ? args[portArg + 1] : process.env.PORT ?? 8080);
+const port = Number(portArg >= 0 ? args[portArg + 1] : (process.env.PORT ?? 8080));
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`--port ${args[portArg + 1]}: expected a port number from 0 to 65535`);
   process.exit(1);
@@ -27,4 +27,6 @@ await buildDemoData({ full: args.includes("--full") });
 // Cross-origin isolated (COOP + COEP), so that performance.now() in the page has 5 µs steps
 // rather than 100 µs: the demo times scans that take a fraction of a millisecond.
 const server = await serve(port, { isolated: true });
-console.log(`\nquiver demo ready in ${((Date.now() - started) / 1000).toFixed(0)} s: http://127.0.0.1:${server.address().port}/`);
+console.log(
+  `\nquiver demo ready in ${((Date.now() - started) / 1000).toFixed(0)} s: http://127.0.0.1:${server.address().port}/`,
+);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs what a fresh Debian machine lacks (scripts/setup.sh), then runs every
-# check: formatting, clippy (native and wasm32, both SIMD tiers), native tests (with the
-# recall tests on ../shared/data when it is present), wasm tests in Node and in headless
+# check: formatting (Rust, and JS with Biome), the JS linter (Biome), clippy (native and
+# wasm32, both SIMD tiers), native tests (with the recall tests on ../shared/data when it is present), wasm tests in Node and in headless
 # Chromium (page and dedicated worker; the relaxed-SIMD tier's in Chromium), a short fuzzing
 # run, the package build, and JS tests of the built package. The embedder crate (embed/) is
 # checked the same way; its model files are fetched once (scripts/model.mjs, SHA-256 checked).
@@ -23,6 +23,9 @@ node scripts/model.mjs
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "JS and JSON: format and lint (Biome, biome.json)"
+node_modules/.bin/biome check .
 
 step "clippy (native)"
 cargo clippy --all-targets -- -D warnings

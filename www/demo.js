@@ -2,8 +2,9 @@
 // binary codes + originals) is loaded with Index.fromBytes; queries are embedded in the page
 // by quiver's Embedder; notes live in a persistent index (Index.open, IndexedDB).
 // Text from the corpus or the visitor is only ever set with textContent, never as HTML.
-import init, { Index } from "/dist/index.js";
+
 import { Embedder } from "/dist/embedder.js";
+import init, { Index } from "/dist/index.js";
 
 const $ = (id) => document.getElementById(id);
 const D = 384;
@@ -35,8 +36,10 @@ async function start() {
   // run often: a few queries now, so that the visitor's first query is timed at full speed.
   for (let i = 0; i < 5; i++) await index.search(await embedder.embed($("query").placeholder), { k: 10 });
   for (const id of ["query", "go", "note", "add"]) $(id).disabled = false;
-  status(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${index.size.toLocaleString("en")} WordNet ` +
-    `synsets (${index.quantization} codes, ${Index.simd} kernels) and the embedding model.`);
+  status(
+    `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${index.size.toLocaleString("en")} WordNet ` +
+      `synsets (${index.quantization} codes, ${Index.simd} kernels) and the embedding model.`,
+  );
   await showNotes();
   $("query").focus();
 }
@@ -63,8 +66,10 @@ async function indexFor(quantization) {
 }
 
 function settings() {
-  const k = Number($("k").value), oversampling = Number($("oversampling").value);
-  if (!(Number.isInteger(k) && k >= 1 && k <= 100)) throw new Error("Results (k) must be a whole number from 1 to 100.");
+  const k = Number($("k").value),
+    oversampling = Number($("oversampling").value);
+  if (!(Number.isInteger(k) && k >= 1 && k <= 100))
+    throw new Error("Results (k) must be a whole number from 1 to 100.");
   if (!(oversampling >= 1 && oversampling <= 100)) throw new Error("Oversampling must be a number from 1 to 100.");
   return { k, oversampling, rescore: $("rescore").checked, quantization: $("quantization").value };
 }
@@ -91,7 +96,8 @@ async function search(event) {
 
     showHits($("hits"), hits, (hit) => [hit.metadata.words.join(", "), hit.metadata.pos, hit.metadata.definition]);
     showHits($("note-hits"), noteHits, (hit) => [hit.metadata.text, "note", ""]);
-    $("agreement").textContent = `${agree} of these ${hits.length} are in the exact top ${k} (a scan of every original vector).`;
+    $("agreement").textContent =
+      `${agree} of these ${hits.length} are in the exact top ${k} (a scan of every original vector).`;
     table("timings", [
       ["Embedding the query (wasm)", ms(embedding)],
       [`Scan of ${index.size.toLocaleString("en")} ${index.quantization} codes`, ms(scan)],
@@ -112,38 +118,42 @@ async function search(event) {
 
 /** Fills the list `list` with hits; `describe(hit)` gives [title, kind, text]. */
 function showHits(list, hits, describe) {
-  list.replaceChildren(...hits.map((hit) => {
-    const [title, kind, text] = describe(hit);
-    const item = document.createElement("li");
-    const head = document.createElement("div");
-    head.className = "hit-head";
-    const name = document.createElement("strong");
-    name.textContent = title;
-    const meta = document.createElement("span");
-    meta.className = "meta";
-    meta.textContent = `${kind} · score ${hit.score.toFixed(3)}`;
-    head.append(name, meta);
-    item.append(head);
-    if (text) {
-      const definition = document.createElement("p");
-      definition.textContent = text;
-      item.append(definition);
-    }
-    return item;
-  }));
+  list.replaceChildren(
+    ...hits.map((hit) => {
+      const [title, kind, text] = describe(hit);
+      const item = document.createElement("li");
+      const head = document.createElement("div");
+      head.className = "hit-head";
+      const name = document.createElement("strong");
+      name.textContent = title;
+      const meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = `${kind} · score ${hit.score.toFixed(3)}`;
+      head.append(name, meta);
+      item.append(head);
+      if (text) {
+        const definition = document.createElement("p");
+        definition.textContent = text;
+        item.append(definition);
+      }
+      return item;
+    }),
+  );
 }
 
 function table(id, rows) {
-  $(id).tBodies[0].replaceChildren(...rows.map((cells) => {
-    const row = document.createElement("tr");
-    for (const [i, text] of cells.entries()) {
-      const cell = document.createElement(i === 0 ? "th" : "td");
-      if (i === 0) cell.scope = "row";
-      cell.textContent = text;
-      row.append(cell);
-    }
-    return row;
-  }));
+  $(id).tBodies[0].replaceChildren(
+    ...rows.map((cells) => {
+      const row = document.createElement("tr");
+      for (const [i, text] of cells.entries()) {
+        const cell = document.createElement(i === 0 ? "th" : "td");
+        if (i === 0) cell.scope = "row";
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
   $(id).hidden = false;
 }
 
@@ -167,27 +177,30 @@ async function addNote(event) {
 
 /** Lists every note, newest first: an exact search with k = size returns them all. */
 async function showNotes() {
-  const all = state.notes.size > 0
-    ? await state.notes.search(new Float32Array(D).fill(1), { k: state.notes.size, exact: true })
-    : [];
+  const all =
+    state.notes.size > 0
+      ? await state.notes.search(new Float32Array(D).fill(1), { k: state.notes.size, exact: true })
+      : [];
   all.sort((a, b) => b.metadata.added - a.metadata.added);
   $("note-count").textContent = String(all.length);
-  $("notes").replaceChildren(...all.map((note) => {
-    const item = document.createElement("li");
-    const text = document.createElement("span");
-    text.textContent = note.metadata.text;
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "link";
-    remove.textContent = "Remove";
-    remove.setAttribute("aria-label", `Remove the note “${note.metadata.text}”`);
-    remove.addEventListener("click", async () => {
-      await state.notes.delete([note.id]);
-      await showNotes();
-    });
-    item.append(text, remove);
-    return item;
-  }));
+  $("notes").replaceChildren(
+    ...all.map((note) => {
+      const item = document.createElement("li");
+      const text = document.createElement("span");
+      text.textContent = note.metadata.text;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "link";
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", `Remove the note “${note.metadata.text}”`);
+      remove.addEventListener("click", async () => {
+        await state.notes.delete([note.id]);
+        await showNotes();
+      });
+      item.append(text, remove);
+      return item;
+    }),
+  );
 }
 
 $("search").addEventListener("submit", search);

@@ -10,7 +10,10 @@ let data = null;
 
 function clustered(n, seed = 7) {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
   const centres = Array.from({ length: 64 * D }, next);
   const out = new Float32Array(n * D);
   for (let i = 0; i < n; i++) {
@@ -22,15 +25,17 @@ function clustered(n, seed = 7) {
 
 function show(rows) {
   const body = $("results").tBodies[0];
-  body.replaceChildren(...rows.map(([name, value]) => {
-    const tr = document.createElement("tr");
-    for (const text of [name, value]) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.append(td);
-    }
-    return tr;
-  }));
+  body.replaceChildren(
+    ...rows.map(([name, value]) => {
+      const tr = document.createElement("tr");
+      for (const text of [name, value]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
   $("results").hidden = false;
 }
 
@@ -61,13 +66,15 @@ async function build(event) {
 
 async function query() {
   $("query").disabled = true;
-  const k = Number($("k").value), oversampling = Number($("oversampling").value);
+  const k = Number($("k").value),
+    oversampling = Number($("oversampling").value);
   const rescore = $("rescore").checked;
-  const times = [], exactTimes = [];
+  const times = [],
+    exactTimes = [];
   let overlap = 0;
   try {
     for (let i = 0; i < 50; i++) {
-      const q = data.subarray(i * 997 % (data.length / D) * D, (i * 997 % (data.length / D) + 1) * D);
+      const q = data.subarray(((i * 997) % (data.length / D)) * D, (((i * 997) % (data.length / D)) + 1) * D);
       let t = performance.now();
       const hits = await index.search(q, { k, oversampling, rescore });
       times.push(performance.now() - t);

@@ -13,11 +13,11 @@
 //                              real data's (see syntheticVectors), 100 queries drawn the same
 //                              way (seeded: the same bytes on every machine)
 //   <set>.profile.json         the neighbour profile of the set (neighbourProfile)
-import { existsSync, mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { jsLoopTopK } from "./topk.mjs";
 import { halfTable } from "../../scripts/real-data.mjs";
+import { jsLoopTopK } from "./topk.mjs";
 
 const D = 384;
 export const K = 10;
@@ -65,9 +65,16 @@ export const profileOf = (set) => JSON.parse(readFileSync(files(set).profile, "u
 /** Reads a prepared set in Node. */
 export function load(set) {
   const f = files(set);
-  const floats = (path) => { const b = readFileSync(path); return new Float32Array(b.buffer, b.byteOffset, b.length / 4); };
+  const floats = (path) => {
+    const b = readFileSync(path);
+    return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+  };
   const t = readFileSync(f.truth);
-  return { docs: floats(f.docs), queries: floats(f.queries), truth: new Int32Array(t.buffer, t.byteOffset, t.length / 4) };
+  return {
+    docs: floats(f.docs),
+    queries: floats(f.queries),
+    truth: new Int32Array(t.buffer, t.byteOffset, t.length / 4),
+  };
 }
 
 function realVectors({ n, queries: q }) {
@@ -87,7 +94,8 @@ function realVectors({ n, queries: q }) {
 function checkAgainstShared(n, truth) {
   const raw = readFileSync(join(SHARED, "wordnet.gt.i32"));
   const shared = new Int32Array(raw.buffer, raw.byteOffset, raw.length / 4);
-  let eligible = 0, differ = 0;
+  let eligible = 0,
+    differ = 0;
   for (let q = 0; q < truth.length / K; q++) {
     const theirs = shared.subarray(q * 100, q * 100 + K);
     if (theirs.some((row) => row >= n)) continue;
@@ -98,7 +106,9 @@ function checkAgainstShared(n, truth) {
   if (eligible === 0 || differ > Math.max(1, eligible / 100)) {
     throw new Error(`exact top-10 disagrees with wordnet.gt.i32 on ${differ} of ${eligible} comparable queries`);
   }
-  console.log(`  exact top-10 checked against wordnet.gt.i32: ${eligible - differ}/${eligible} comparable queries agree`);
+  console.log(
+    `  exact top-10 checked against wordnet.gt.i32: ${eligible - differ}/${eligible} comparable queries agree`,
+  );
 }
 
 // Deterministic: mulberry32 uniforms, Box-Muller normals. Text embeddings are not tight
@@ -160,7 +170,8 @@ function syntheticVectors({ n, queries: q }) {
  * quickly a set's neighbourhoods thin out, which decides how hard recall@10 is on it. */
 export const PROFILE_RANKS = [1, 10, 100, 1000];
 function neighbourProfile(docs, queries) {
-  const n = docs.length / D, count = Math.min(20, queries.length / D);
+  const n = docs.length / D,
+    count = Math.min(20, queries.length / D);
   const sums = PROFILE_RANKS.map(() => 0);
   const scores = new Float32Array(n);
   for (let q = 0; q < count; q++) {
@@ -171,7 +182,9 @@ function neighbourProfile(docs, queries) {
       scores[i] = -dot;
     }
     scores.sort();
-    PROFILE_RANKS.forEach((rank, k) => { sums[k] -= scores[rank - 1] / count; });
+    PROFILE_RANKS.forEach((rank, k) => {
+      sums[k] -= scores[rank - 1] / count;
+    });
   }
   return sums.map((s) => Math.round(s * 1000) / 1000);
 }
@@ -179,13 +192,15 @@ function neighbourProfile(docs, queries) {
 /** Exact top-k rows for each query, best first, ties by lower row. */
 function exactTopK(docs, queries, k) {
   const out = new Int32Array((queries.length / D) * k);
-  for (let q = 0; q < queries.length / D; q++) out.set(jsLoopTopK(docs, queries.subarray(q * D, (q + 1) * D), k), q * k);
+  for (let q = 0; q < queries.length / D; q++)
+    out.set(jsLoopTopK(docs, queries.subarray(q * D, (q + 1) * D), k), q * k);
   return out;
 }
 
 function writeLarge(path, floats) {
   const fd = openSync(path, "w");
   const bytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
-  for (let at = 0; at < bytes.length; at += 1 << 28) writeSync(fd, bytes.subarray(at, Math.min(bytes.length, at + (1 << 28))));
+  for (let at = 0; at < bytes.length; at += 1 << 28)
+    writeSync(fd, bytes.subarray(at, Math.min(bytes.length, at + (1 << 28))));
   closeSync(fd);
 }

@@ -67,7 +67,9 @@ function quiverCodesOnly(quantization) {
     let index;
     return {
       simd: Index.simd,
-      build: async () => { index = Index.fromBytes(await env.bytes(codesOnlyPath(quantization, set))); },
+      build: async () => {
+        index = Index.fromBytes(await env.bytes(codesOnlyPath(quantization, set)));
+      },
       held: () => index.memoryBytes,
       search: async (q, k) => rows(await index.search(q, { k })),
     };
@@ -100,7 +102,9 @@ function quiverIndexedDb(quantization, oversampling) {
 async function bruteForce() {
   let docs;
   return {
-    build: (all) => { docs = all.slice(); },
+    build: (all) => {
+      docs = all.slice();
+    },
     search: (q, k) => jsLoopTopK(docs, q, k),
   };
 }
@@ -111,14 +115,17 @@ async function bruteForce() {
 async function voy(env) {
   const glue = await import("voy-search/voy_search_bg.js");
   const { instance } = await WebAssembly.instantiate(
-    await env.bytes("benches/peers/node_modules/voy-search/voy_search_bg.wasm"), { "./voy_search_bg.js": glue });
+    await env.bytes("benches/peers/node_modules/voy-search/voy_search_bg.wasm"),
+    { "./voy_search_bg.js": glue },
+  );
   glue.__wbg_set_wasm(instance.exports);
   let index;
   return {
     notes: "unit vectors, so its squared L2 ranks as cosine does",
     build: (docs) => {
       const embeddings = [];
-      for (let i = 0; i < docs.length / D; i++) embeddings.push({ id: String(i), title: "", url: "", embeddings: Array.from(row(docs, i)) });
+      for (let i = 0; i < docs.length / D; i++)
+        embeddings.push({ id: String(i), title: "", url: "", embeddings: Array.from(row(docs, i)) });
       index = new glue.Voy({ embeddings });
     },
     search: (q, k) => index.search(q, k).neighbors.map((n) => Number(n.id)),
@@ -143,7 +150,11 @@ function hnswlib({ tune }) {
         index.initIndex(n, 16, 200, 100);
         for (let at = 0; at < n; at += 1000) {
           const count = Math.min(1000, n - at);
-          index.addPoints(Array.from({ length: count }, (_, i) => row(docs, at + i)), Array.from({ length: count }, (_, i) => at + i), false);
+          index.addPoints(
+            Array.from({ length: count }, (_, i) => row(docs, at + i)),
+            Array.from({ length: count }, (_, i) => at + i),
+            false,
+          );
         }
       },
       search: (q, k) => Array.from(index.searchKnn(q, k, undefined).neighbors),
@@ -171,7 +182,9 @@ function edgevec({ bq }) {
         rowOf = new Map();
         for (let at = 0; at < n; at += 10_000) {
           const count = Math.min(10_000, n - at);
-          db.insertBatchFlat(docs.subarray(at * D, (at + count) * D), count).forEach((id, i) => rowOf.set(id, at + i));
+          db.insertBatchFlat(docs.subarray(at * D, (at + count) * D), count).forEach((id, i) => {
+            rowOf.set(id, at + i);
+          });
         }
       },
       search: (q, k) => (bq ? db.searchBQRescored(q, k, 5) : db.search(q, k)).map((r) => rowOf.get(r.id)),
@@ -194,7 +207,15 @@ async function orama() {
         await insertMultiple(db, batch, 10_000);
       }
     },
-    search: async (q, k) => (await search(db, { mode: "vector", vector: { value: Array.from(q), property: "embedding" }, similarity: 0, limit: k })).hits.map((h) => h.document.row),
+    search: async (q, k) =>
+      (
+        await search(db, {
+          mode: "vector",
+          vector: { value: Array.from(q), property: "embedding" },
+          similarity: 0,
+          limit: k,
+        })
+      ).hits.map((h) => h.document.row),
   };
 }
 
@@ -228,7 +249,11 @@ function sqliteVec(kind) {
     const blob = (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     let select;
     return {
-      notes: { float: "vec0 float[384], cosine", int8: "vec0 int8[384], vec_quantize_int8 'unit'", bit: "vec0 bit[384] top-100, then cosine on the float column (its re-scoring recipe)" }[kind],
+      notes: {
+        float: "vec0 float[384], cosine",
+        int8: "vec0 int8[384], vec_quantize_int8 'unit'",
+        bit: "vec0 bit[384] top-100, then cosine on the float column (its re-scoring recipe)",
+      }[kind],
       build: (docs) => {
         const statement = db.prepare(insert);
         db.exec("BEGIN");
@@ -259,7 +284,9 @@ function pglite({ hnsw, tune }) {
     await pg.exec(`CREATE EXTENSION vector; CREATE TABLE items (id int PRIMARY KEY, embedding vector(${D}))`);
     const literal = (v) => `[${Array.from(v).join(",")}]`;
     return {
-      notes: hnsw ? "HNSW, vector_cosine_ops, m 16, ef_construction 64 (pgvector's defaults)" : "sequential scan, ORDER BY embedding <=> query",
+      notes: hnsw
+        ? "HNSW, vector_cosine_ops, m 16, ef_construction 64 (pgvector's defaults)"
+        : "sequential scan, ORDER BY embedding <=> query",
       tune: tune ? (ef) => pg.exec(`SET hnsw.ef_search = ${ef}`) : undefined,
       build: async (docs) => {
         const n = docs.length / D;
@@ -270,7 +297,10 @@ function pglite({ hnsw, tune }) {
         }
         if (hnsw) await pg.exec("CREATE INDEX ON items USING hnsw (embedding vector_cosine_ops)");
       },
-      search: async (q, k) => (await pg.query(`SELECT id FROM items ORDER BY embedding <=> $1 LIMIT ${k}`, [literal(q)])).rows.map((r) => r.id),
+      search: async (q, k) =>
+        (await pg.query(`SELECT id FROM items ORDER BY embedding <=> $1 LIMIT ${k}`, [literal(q)])).rows.map(
+          (r) => r.id,
+        ),
     };
   };
 }
@@ -279,11 +309,28 @@ function pglite({ hnsw, tune }) {
  * in-memory quiver run writes the bytes that its codes-only run loads. */
 export const RUNS = [
   ...["binary", "int8", "pq", "none"].map((q) => ({
-    library: "quiver", setting: `${q}${q === "binary" ? " (default)" : ""}, rescored in memory`, quantization: q, open: quiverInMemory(q),
+    library: "quiver",
+    setting: `${q}${q === "binary" ? " (default)" : ""}, rescored in memory`,
+    quantization: q,
+    open: quiverInMemory(q),
   })),
-  ...["binary", "int8", "pq"].map((q) => ({ library: "quiver", setting: `${q}, codes only (no rescoring)`, open: quiverCodesOnly(q) })),
-  ...["binary", "int8"].map((q) => ({ library: "quiver", setting: `${q}, rescored from IndexedDB`, envs: ["chromium"], open: quiverIndexedDb(q) })),
-  { library: "quiver", setting: "binary, rescored from IndexedDB, oversampling 4", envs: ["chromium"], open: quiverIndexedDb("binary", 4) },
+  ...["binary", "int8", "pq"].map((q) => ({
+    library: "quiver",
+    setting: `${q}, codes only (no rescoring)`,
+    open: quiverCodesOnly(q),
+  })),
+  ...["binary", "int8"].map((q) => ({
+    library: "quiver",
+    setting: `${q}, rescored from IndexedDB`,
+    envs: ["chromium"],
+    open: quiverIndexedDb(q),
+  })),
+  {
+    library: "quiver",
+    setting: "binary, rescored from IndexedDB, oversampling 4",
+    envs: ["chromium"],
+    open: quiverIndexedDb("binary", 4),
+  },
   { library: "JS brute force", setting: "Float32Array loop", open: bruteForce },
   { library: "voy-search", setting: "k-d tree", open: voy },
   { library: "hnswlib-wasm", setting: "HNSW, efSearch 10 (default)", open: hnswlib({ tune: false }) },
@@ -291,7 +338,11 @@ export const RUNS = [
   { library: "edgevec", setting: "HNSW float32", open: edgevec({ bq: false }) },
   { library: "edgevec", setting: "HNSW binary + rescore 5", open: edgevec({ bq: true }) },
   { library: "@orama/orama", setting: "flat (JS)", open: orama },
-  ...["float", "int8", "bit"].map((kind) => ({ library: "sqlite-vec-wasm", setting: kind === "bit" ? "bit + rescore 100" : kind, open: sqliteVec(kind) })),
+  ...["float", "int8", "bit"].map((kind) => ({
+    library: "sqlite-vec-wasm",
+    setting: kind === "bit" ? "bit + rescore 100" : kind,
+    open: sqliteVec(kind),
+  })),
   { library: "pglite + pgvector", setting: "exact scan", open: pglite({ hnsw: false }) },
   { library: "pglite + pgvector", setting: "HNSW, ef_search 40 (default)", open: pglite({ hnsw: true, tune: false }) },
   { library: "pglite + pgvector", setting: "HNSW, ef_search tuned", open: pglite({ hnsw: true, tune: true }) },

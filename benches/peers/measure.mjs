@@ -11,8 +11,20 @@ const noteExports = (instance) => {
 };
 {
   const { Memory, Instance, instantiate, instantiateStreaming } = WebAssembly;
-  WebAssembly.Memory = new Proxy(Memory, { construct: (t, args) => { const m = Reflect.construct(t, args); memories.add(m); return m; } });
-  WebAssembly.Instance = new Proxy(Instance, { construct: (t, args) => { const i = Reflect.construct(t, args); noteExports(i); return i; } });
+  WebAssembly.Memory = new Proxy(Memory, {
+    construct: (t, args) => {
+      const m = Reflect.construct(t, args);
+      memories.add(m);
+      return m;
+    },
+  });
+  WebAssembly.Instance = new Proxy(Instance, {
+    construct: (t, args) => {
+      const i = Reflect.construct(t, args);
+      noteExports(i);
+      return i;
+    },
+  });
   WebAssembly.instantiate = async (...args) => {
     const result = await instantiate.apply(WebAssembly, args);
     noteExports(result.instance ?? result);
@@ -42,7 +54,8 @@ const recallOf = (got, truth, q) => {
 export async function measure(key, { set, docs, queries, truth }, env, { maxQueryMs = 10_000 } = {}) {
   const run = RUNS.find((r) => runKey(r) === key);
   if (!run) throw new Error(`no run named ${key}`);
-  const n = docs.length / 384, nq = queries.length / 384;
+  const n = docs.length / 384,
+    nq = queries.length / 384;
   const query = (q) => queries.subarray(q * 384, (q + 1) * 384);
 
   env.progress("loading the library");
@@ -95,14 +108,26 @@ export async function measure(key, { set, docs, queries, truth }, env, { maxQuer
   const totalMs = latencies.reduce((a, b) => a + b, 0);
   const growth = (field) => (after[field] === null || before[field] === null ? null : after[field] - before[field]);
   return {
-    key, library: run.library, setting: run.setting, set, n, notes: lib.notes ?? null, simd: lib.simd ?? null,
+    key,
+    library: run.library,
+    setting: run.setting,
+    set,
+    n,
+    notes: lib.notes ?? null,
+    simd: lib.simd ?? null,
     tuned: tuned ?? null,
-    loadMs, buildMs,
+    loadMs,
+    buildMs,
     queries: latencies.length,
     recall: recall / latencies.length,
-    p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), p99: quantile(sorted, 0.99),
+    p50: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
     qps: latencies.length / (totalMs / 1000),
-    wasmAfterBuild: after.wasm, wasmGrowth: growth("wasm"), heapGrowth: growth("heap"), rssGrowth: growth("rss"),
+    wasmAfterBuild: after.wasm,
+    wasmGrowth: growth("wasm"),
+    heapGrowth: growth("heap"),
+    rssGrowth: growth("rss"),
     held,
     codesOnly,
   };

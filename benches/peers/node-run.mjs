@@ -1,11 +1,12 @@
 // One run in a fresh Node process (so that memory figures are its own):
 //   node --expose-gc benches/peers/node-run.mjs "<library> | <setting>" <set>
 // Prints progress on stderr and, last, `RESULT {json}` on stdout.
-import { measure } from "./measure.mjs";
-import { load } from "./data.mjs";
-import { RUNS, runKey, codesOnlyPath } from "./libraries.mjs";
+
 import { readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { load } from "./data.mjs";
+import { codesOnlyPath, RUNS, runKey } from "./libraries.mjs";
+import { measure } from "./measure.mjs";
 
 const [key, set] = process.argv.slice(2);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -15,7 +16,11 @@ const env = {
   bytes: (path) => readFile(root + path),
   heap: () => process.memoryUsage().heapUsed,
   rss: () => process.memoryUsage().rss,
-  gc: async () => { global.gc(); await new Promise((r) => setTimeout(r, 50)); global.gc(); },
+  gc: async () => {
+    global.gc();
+    await new Promise((r) => setTimeout(r, 50));
+    global.gc();
+  },
   progress: (phase) => console.error(`phase: ${phase}`),
 };
 const result = await measure(key, { set, ...load(set) }, env);

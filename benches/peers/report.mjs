@@ -4,8 +4,8 @@
 // included (`describeLibraries`, which run.mjs calls when it measures).
 // benches/peers/analysis.md, written by hand, is included where the figures need explaining.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { SETS } from "./data.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -14,30 +14,51 @@ const modules = `${here}node_modules/`;
 
 // The wasm each library ships (hnswlib-wasm's is base64 inside a JS file).
 const SHIPPED = {
-  quiver: [["dist/quiver_bg.wasm (SIMD128)", () => readFileSync(`${root}dist/quiver_bg.wasm`)],
-    ["dist/quiver_relaxed_bg.wasm (relaxed SIMD)", () => readFileSync(`${root}dist/quiver_relaxed_bg.wasm`)]],
+  quiver: [
+    ["dist/quiver_bg.wasm (SIMD128)", () => readFileSync(`${root}dist/quiver_bg.wasm`)],
+    ["dist/quiver_relaxed_bg.wasm (relaxed SIMD)", () => readFileSync(`${root}dist/quiver_relaxed_bg.wasm`)],
+  ],
   "voy-search": [["voy_search_bg.wasm", () => readFileSync(`${modules}voy-search/voy_search_bg.wasm`)]],
-  "hnswlib-wasm": [["wasm inside dist/hnswlib-317962d7.js (base64)", () => {
-    const js = readFileSync(`${modules}hnswlib-wasm/dist/hnswlib-317962d7.js`, "latin1");
-    const start = js.indexOf("AGFzbQ");
-    return Buffer.from(js.slice(start, js.indexOf('"', start)), "base64");
-  }]],
+  "hnswlib-wasm": [
+    [
+      "wasm inside dist/hnswlib-317962d7.js (base64)",
+      () => {
+        const js = readFileSync(`${modules}hnswlib-wasm/dist/hnswlib-317962d7.js`, "latin1");
+        const start = js.indexOf("AGFzbQ");
+        return Buffer.from(js.slice(start, js.indexOf('"', start)), "base64");
+      },
+    ],
+  ],
   edgevec: [["edgevec_bg.wasm", () => readFileSync(`${modules}edgevec/edgevec_bg.wasm`)]],
   "sqlite-vec-wasm": [["dist/sqlite3.wasm", () => readFileSync(`${modules}sqlite-vec-wasm/dist/sqlite3.wasm`)]],
-  "pglite + pgvector": [["pglite.wasm", () => readFileSync(`${modules}@electric-sql/pglite/dist/pglite.wasm`)],
+  "pglite + pgvector": [
+    ["pglite.wasm", () => readFileSync(`${modules}@electric-sql/pglite/dist/pglite.wasm`)],
     ["pglite.data (file system image)", () => readFileSync(`${modules}@electric-sql/pglite/dist/pglite.data`)],
-    ["pgvector vector.tar.gz", () => readFileSync(`${modules}@electric-sql/pglite-pgvector/dist/vector.tar.gz`)]],
+    ["pgvector vector.tar.gz", () => readFileSync(`${modules}@electric-sql/pglite-pgvector/dist/vector.tar.gz`)],
+  ],
 };
-const PEERS = ["voy-search", "hnswlib-wasm", "edgevec", "@orama/orama", "sqlite-vec-wasm", "@electric-sql/pglite", "@electric-sql/pglite-pgvector"];
+const PEERS = [
+  "voy-search",
+  "hnswlib-wasm",
+  "edgevec",
+  "@orama/orama",
+  "sqlite-vec-wasm",
+  "@electric-sql/pglite",
+  "@electric-sql/pglite-pgvector",
+];
 
 /** The installed peers' versions and every library's shipped wasm (raw and gzip -9 bytes),
  * read from node_modules and dist/ when the harness measures; saved in results.json. */
 export function describeLibraries() {
-  const versions = Object.fromEntries(PEERS.map((pkg) => [pkg, JSON.parse(readFileSync(`${modules}${pkg}/package.json`, "utf8")).version]));
-  const shipped = Object.entries(SHIPPED).flatMap(([library, files]) => files.map(([file, read]) => {
-    const bytes = read();
-    return { library, file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-  }));
+  const versions = Object.fromEntries(
+    PEERS.map((pkg) => [pkg, JSON.parse(readFileSync(`${modules}${pkg}/package.json`, "utf8")).version]),
+  );
+  const shipped = Object.entries(SHIPPED).flatMap(([library, files]) =>
+    files.map(([file, read]) => {
+      const bytes = read();
+      return { library, file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    }),
+  );
   return { versions, shipped };
 }
 
@@ -48,7 +69,10 @@ const fmt = {
   mb: (b) => (b / 1e6).toFixed(1),
 };
 /** A set's neighbour profile as a sentence: how quickly similarity falls with rank. */
-const profileText = (p) => (p ? ` Mean cosine of a query's neighbours at rank ${p.ranks.join(" / ")}: ${p.profile.map((v) => v.toFixed(2)).join(" / ")}.` : "");
+const profileText = (p) =>
+  p
+    ? ` Mean cosine of a query's neighbours at rank ${p.ranks.join(" / ")}: ${p.profile.map((v) => v.toFixed(2)).join(" / ")}.`
+    : "";
 const perVector = (bytes, n) => (bytes === null || bytes === undefined ? "n/a" : fmt.int(Math.max(0, bytes) / n));
 
 export function writeReport(saved) {
@@ -69,9 +93,16 @@ every figure below was measured by that harness in one run on the machine descri
 ${PEERS.map((pkg) => `  ${pkg} ${saved.libraries?.versions[pkg] ?? "(not recorded)"}`).join(",\n")},
   and a plain JavaScript \`Float32Array\` loop (\`benches/peers/libraries.mjs\`, \`bruteForce\`): what a developer would hand-roll.
 - **Data** (\`benches/peers/data.mjs\`):
-${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 384 float32, ${s.queries} queries, ${s.source === "real"
-    ? "the first rows of `../shared/data` (real all-MiniLM-L6-v2 embeddings of WordNet synsets), its lemma-name queries"
-    : "seeded synthetic unit vectors: 2,000 topics in 50 super-topics, each with an 8-dimensional spread, plus a common direction, scaled so that a query's neighbours thin out as the real data's do (`syntheticVectors` in data.mjs); queries drawn the same way"}.${profileText(saved.sets?.[name])}`).join("\n")}
+${Object.entries(SETS)
+  .map(
+    ([name, s]) =>
+      `  - \`${name}\`: ${fmt.int(s.n)} × 384 float32, ${s.queries} queries, ${
+        s.source === "real"
+          ? "the first rows of `../shared/data` (real all-MiniLM-L6-v2 embeddings of WordNet synsets), its lemma-name queries"
+          : "seeded synthetic unit vectors: 2,000 topics in 50 super-topics, each with an 8-dimensional spread, plus a common direction, scaled so that a query's neighbours thin out as the real data's do (`syntheticVectors` in data.mjs); queries drawn the same way"
+      }.${profileText(saved.sets?.[name])}`,
+  )
+  .join("\n")}
   - Ground truth: the exact top-10 by inner product (= cosine, the vectors are unit length), recomputed for each subset in float64 and checked against the shared ground truth where comparable.
 - **Each run** (\`benches/peers/measure.mjs\`) happens in a fresh Node process (\`node --expose-gc\`) or a fresh headless Chromium with a fresh on-disk profile, as a user's browser has (cross-origin isolated, so \`performance.now()\` has 5 µs steps):
   1. load the library; collect garbage; note wasm memory, JS heap and (Node) RSS;
@@ -98,17 +129,29 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
       const rows = runs.filter((r) => r.set === set && r.env === env);
       if (!rows.length) continue;
       out.push(`## ${set}, ${env === "node" ? "Node" : "Chromium"}\n`);
-      out.push("| library | setting | recall@10 | p50 ms | p95 ms | p99 ms | QPS | build s | wasm after build MB | ÷ n, B/vector | wasm growth B/vector | JS heap growth B/vector | RSS growth B/vector | notes |");
+      out.push(
+        "| library | setting | recall@10 | p50 ms | p95 ms | p99 ms | QPS | build s | wasm after build MB | ÷ n, B/vector | wasm growth B/vector | JS heap growth B/vector | RSS growth B/vector | notes |",
+      );
       out.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
       for (const r of rows) {
         if (r.error || r.skipped) {
-          out.push(`| ${r.library} | ${r.setting} | ${r.skipped ? "not run" : "**failed**"} | | | | | | | | | | | ${escape(r.skipped ?? r.error)} |`);
+          out.push(
+            `| ${r.library} | ${r.setting} | ${r.skipped ? "not run" : "**failed**"} | | | | | | | | | | | ${escapeCell(r.skipped ?? r.error)} |`,
+          );
           continue;
         }
-        const notes = [r.notes, r.tuned && `ef ${r.tuned.ef}`,
-          r.held !== null && r.held !== undefined && `index holds ${fmt.int(r.held / r.n)} B/vector (memoryBytes)`, r.simd && `tier ${r.simd}`,
-          r.queries < (SETS[set].queries) && `${r.queries} queries in the time allowed`].filter(Boolean).join("; ");
-        out.push(`| ${r.library} | ${r.setting} | ${r.recall.toFixed(3)} | ${fmt.ms(r.p50)} | ${fmt.ms(r.p95)} | ${fmt.ms(r.p99)} | ${fmt.int(r.qps)} | ${fmt.s(r.buildMs)} | ${fmt.mb(r.wasmAfterBuild)} | ${perVector(r.wasmAfterBuild, r.n)} | ${perVector(r.wasmGrowth, r.n)} | ${perVector(r.heapGrowth, r.n)} | ${perVector(r.rssGrowth, r.n)} | ${escape(notes)} |`);
+        const notes = [
+          r.notes,
+          r.tuned && `ef ${r.tuned.ef}`,
+          r.held !== null && r.held !== undefined && `index holds ${fmt.int(r.held / r.n)} B/vector (memoryBytes)`,
+          r.simd && `tier ${r.simd}`,
+          r.queries < SETS[set].queries && `${r.queries} queries in the time allowed`,
+        ]
+          .filter(Boolean)
+          .join("; ");
+        out.push(
+          `| ${r.library} | ${r.setting} | ${r.recall.toFixed(3)} | ${fmt.ms(r.p50)} | ${fmt.ms(r.p95)} | ${fmt.ms(r.p99)} | ${fmt.int(r.qps)} | ${fmt.s(r.buildMs)} | ${fmt.mb(r.wasmAfterBuild)} | ${perVector(r.wasmAfterBuild, r.n)} | ${perVector(r.wasmGrowth, r.n)} | ${perVector(r.heapGrowth, r.n)} | ${perVector(r.rssGrowth, r.n)} | ${escapeCell(notes)} |`,
+        );
       }
       out.push("");
     }
@@ -125,10 +168,19 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
   const readme = readFileSync(`${root}README.md`, "utf8");
   const [start, end] = ["<!-- summary:start -->", "<!-- summary:end -->"].map((m) => readme.indexOf(m));
   if (start > 0 && end > start) {
-    writeFileSync(`${root}README.md`, `${readme.slice(0, start)}<!-- summary:start -->\n${summaryTable(runs, "wordnet-100k")}\n${readme.slice(end)}`);
+    writeFileSync(
+      `${root}README.md`,
+      `${readme.slice(0, start)}<!-- summary:start -->\n${summaryTable(runs, "wordnet-100k")}\n${readme.slice(end)}`,
+    );
   }
-  writeFileSync(`${here}plots/recall-latency-100k.svg`, recallLatencyPlot(runs.filter((r) => r.set === "wordnet-100k" && !r.error && !r.skipped)));
-  writeFileSync(`${here}plots/memory-100k.svg`, memoryPlot(runs.filter((r) => r.set === "wordnet-100k" && r.env === "chromium" && !r.error && !r.skipped)));
+  writeFileSync(
+    `${here}plots/recall-latency-100k.svg`,
+    recallLatencyPlot(runs.filter((r) => r.set === "wordnet-100k" && !r.error && !r.skipped)),
+  );
+  writeFileSync(
+    `${here}plots/memory-100k.svg`,
+    memoryPlot(runs.filter((r) => r.set === "wordnet-100k" && r.env === "chromium" && !r.error && !r.skipped)),
+  );
   console.log("wrote BENCHMARKS.md and benches/peers/plots/*.svg");
 }
 
@@ -136,38 +188,64 @@ ${Object.entries(SETS).map(([name, s]) => `  - \`${name}\`: ${fmt.int(s.n)} × 3
  * speed-up over the JS loop, and wasm memory ÷ n, in Chromium (Node where Chromium has none). */
 function summaryTable(runs, set) {
   const at = (env, key) => runs.find((r) => r.env === env && r.set === set && r.key === key);
-  const loop = { node: at("node", "JS brute force | Float32Array loop"), chromium: at("chromium", "JS brute force | Float32Array loop") };
+  const loop = {
+    node: at("node", "JS brute force | Float32Array loop"),
+    chromium: at("chromium", "JS brute force | Float32Array loop"),
+  };
   const keys = [...new Set(runs.filter((r) => r.set === set).map((r) => r.key))];
-  const lines = ["| library | setting | recall@10 (Chromium / Node) | p50 ms Chromium | p50 ms Node | × JS loop (Chromium / Node) | wasm ÷ n, B/vector (Chromium) |", "|---|---|---|---|---|---|---|"];
+  const lines = [
+    "| library | setting | recall@10 (Chromium / Node) | p50 ms Chromium | p50 ms Node | × JS loop (Chromium / Node) | wasm ÷ n, B/vector (Chromium) |",
+    "|---|---|---|---|---|---|---|",
+  ];
   const cell = (r, f) => (!r ? "–" : r.error ? "failed" : r.skipped ? "not run" : f(r));
   for (const key of keys) {
-    const c = at("chromium", key), n = at("node", key);
+    const c = at("chromium", key),
+      n = at("node", key);
     const any = c ?? n;
-    lines.push(`| ${any.library} | ${any.setting} | ${cell(c, (r) => r.recall.toFixed(3))} / ${cell(n, (r) => r.recall.toFixed(3))} | ${cell(c, (r) => fmt.ms(r.p50))} | ${cell(n, (r) => fmt.ms(r.p50))} | ${cell(c, (r) => (loop.chromium?.p50 ? `${(loop.chromium.p50 / r.p50).toFixed(1)}×` : "–"))} / ${cell(n, (r) => (loop.node?.p50 ? `${(loop.node.p50 / r.p50).toFixed(1)}×` : "–"))} | ${cell(c, (r) => fmt.int(r.wasmAfterBuild / r.n))} |`);
+    lines.push(
+      `| ${any.library} | ${any.setting} | ${cell(c, (r) => r.recall.toFixed(3))} / ${cell(n, (r) => r.recall.toFixed(3))} | ${cell(c, (r) => fmt.ms(r.p50))} | ${cell(n, (r) => fmt.ms(r.p50))} | ${cell(c, (r) => (loop.chromium?.p50 ? `${(loop.chromium.p50 / r.p50).toFixed(1)}×` : "–"))} / ${cell(n, (r) => (loop.node?.p50 ? `${(loop.node.p50 / r.p50).toFixed(1)}×` : "–"))} | ${cell(c, (r) => fmt.int(r.wasmAfterBuild / r.n))} |`,
+    );
   }
   return lines.join("\n");
 }
 
-const escape = (text) => String(text).replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
+const escapeCell = (text) => String(text).replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 const xml = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-const COLOURS = { quiver: "#d62728", "JS brute force": "#7f7f7f", "voy-search": "#9467bd", "hnswlib-wasm": "#2ca02c", edgevec: "#ff7f0e",
-  "@orama/orama": "#17becf", "sqlite-vec-wasm": "#1f77b4", "pglite + pgvector": "#8c564b" };
+const COLOURS = {
+  quiver: "#d62728",
+  "JS brute force": "#7f7f7f",
+  "voy-search": "#9467bd",
+  "hnswlib-wasm": "#2ca02c",
+  edgevec: "#ff7f0e",
+  "@orama/orama": "#17becf",
+  "sqlite-vec-wasm": "#1f77b4",
+  "pglite + pgvector": "#8c564b",
+};
 
 // recall@10 (y, linear) against p50 latency (x, log10), one panel per environment.
 function recallLatencyPlot(rows) {
-  const W = 960, H = 520, panelW = 440, top = 50, plotH = 380;
+  const W = 960,
+    H = 520,
+    panelW = 440,
+    top = 50,
+    plotH = 380;
   const xs = rows.map((r) => r.p50);
-  const lo = Math.floor(Math.log10(Math.min(...xs, 0.1))), hi = Math.ceil(Math.log10(Math.max(...xs, 10)));
+  const lo = Math.floor(Math.log10(Math.min(...xs, 0.1))),
+    hi = Math.ceil(Math.log10(Math.max(...xs, 10)));
   const minRecall = Math.min(0.5, ...rows.map((r) => Math.floor(r.recall * 10) / 10));
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">recall@10 vs median query latency, wordnet-100k (up and left is better)</text>`];
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">recall@10 vs median query latency, wordnet-100k (up and left is better)</text>`,
+  ];
   ["node", "chromium"].forEach((env, panel) => {
     const x0 = 60 + panel * (panelW + 40);
     const px = (ms) => x0 + ((Math.log10(ms) - lo) / (hi - lo)) * panelW;
     const py = (recall) => top + (1 - (recall - minRecall) / (1 - minRecall)) * plotH;
-    parts.push(`<text x="${x0 + panelW / 2}" y="${top - 8}" text-anchor="middle" font-size="13">${env === "node" ? "Node" : "Chromium"}</text>`);
+    parts.push(
+      `<text x="${x0 + panelW / 2}" y="${top - 8}" text-anchor="middle" font-size="13">${env === "node" ? "Node" : "Chromium"}</text>`,
+    );
     parts.push(`<rect x="${x0}" y="${top}" width="${panelW}" height="${plotH}" fill="none" stroke="#999"/>`);
     for (let e = lo; e <= hi; e++) {
       parts.push(`<line x1="${px(10 ** e)}" y1="${top}" x2="${px(10 ** e)}" y2="${top + plotH}" stroke="#eee"/>`);
@@ -177,39 +255,69 @@ function recallLatencyPlot(rows) {
       parts.push(`<line x1="${x0}" y1="${py(r)}" x2="${x0 + panelW}" y2="${py(r)}" stroke="#eee"/>`);
       parts.push(`<text x="${x0 - 4}" y="${py(r) + 4}" text-anchor="end">${r.toFixed(1)}</text>`);
     }
-    parts.push(`<line x1="${x0}" y1="${py(0.95)}" x2="${x0 + panelW}" y2="${py(0.95)}" stroke="#d62728" stroke-dasharray="4 3"/>`);
+    parts.push(
+      `<line x1="${x0}" y1="${py(0.95)}" x2="${x0 + panelW}" y2="${py(0.95)}" stroke="#d62728" stroke-dasharray="4 3"/>`,
+    );
     parts.push(`<text x="${x0 + panelW - 2}" y="${py(0.95) - 3}" text-anchor="end" fill="#d62728">0.95</text>`);
-    rows.filter((r) => r.env === env).forEach((r, i) => {
-      const cx = px(r.p50), cy = py(r.recall);
-      parts.push(`<circle cx="${cx}" cy="${cy}" r="4" fill="${COLOURS[r.library] ?? "#000"}"><title>${xml(`${r.library}, ${r.setting}: recall ${r.recall.toFixed(3)}, p50 ${fmt.ms(r.p50)} ms`)}</title></circle>`);
-      parts.push(`<text x="${cx + 6}" y="${cy + 4 + ((i % 3) - 1) * 9}" font-size="9" fill="${COLOURS[r.library] ?? "#000"}">${xml(short(r))}</text>`);
-    });
-    parts.push(`<text x="${x0 + panelW / 2}" y="${top + plotH + 30}" text-anchor="middle">median latency per query (log scale)</text>`);
+    rows
+      .filter((r) => r.env === env)
+      .forEach((r, i) => {
+        const cx = px(r.p50),
+          cy = py(r.recall);
+        parts.push(
+          `<circle cx="${cx}" cy="${cy}" r="4" fill="${COLOURS[r.library] ?? "#000"}"><title>${xml(`${r.library}, ${r.setting}: recall ${r.recall.toFixed(3)}, p50 ${fmt.ms(r.p50)} ms`)}</title></circle>`,
+        );
+        parts.push(
+          `<text x="${cx + 6}" y="${cy + 4 + ((i % 3) - 1) * 9}" font-size="9" fill="${COLOURS[r.library] ?? "#000"}">${xml(short(r))}</text>`,
+        );
+      });
+    parts.push(
+      `<text x="${x0 + panelW / 2}" y="${top + plotH + 30}" text-anchor="middle">median latency per query (log scale)</text>`,
+    );
   });
-  parts.push(`<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">recall@10</text></svg>`);
+  parts.push(
+    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">recall@10</text></svg>`,
+  );
   return parts.join("\n");
 }
 
 // Bytes per vector after the build: all wasm memory ÷ n (growth alone undercounts libraries
 // that reserve memory up front) plus JS heap growth ÷ n, one bar each.
 function memoryPlot(rows) {
-  const bars = rows.map((r) => ({ label: short(r), colour: COLOURS[r.library] ?? "#000", wasm: r.wasmAfterBuild / r.n, heap: Math.max(0, r.heapGrowth ?? 0) / r.n }));
+  const bars = rows.map((r) => ({
+    label: short(r),
+    colour: COLOURS[r.library] ?? "#000",
+    wasm: r.wasmAfterBuild / r.n,
+    heap: Math.max(0, r.heapGrowth ?? 0) / r.n,
+  }));
   const max = Math.max(...bars.map((b) => b.wasm + b.heap), 1);
-  const W = 960, rowH = 20, left = 300, top = 40, plotW = 580;
+  const W = 960,
+    rowH = 20,
+    left = 300,
+    top = 40,
+    plotW = 580;
   const H = top + bars.length * rowH + 40;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">memory per vector after building 100k (Chromium): wasm memory ÷ n (solid) + JS heap growth ÷ n (light)</text>`];
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">memory per vector after building 100k (Chromium): wasm memory ÷ n (solid) + JS heap growth ÷ n (light)</text>`,
+  ];
   bars.forEach((b, i) => {
     const y = top + i * rowH;
-    const ww = (b.wasm / max) * plotW, hw = (b.heap / max) * plotW;
+    const ww = (b.wasm / max) * plotW,
+      hw = (b.heap / max) * plotW;
     parts.push(`<text x="${left - 6}" y="${y + 13}" text-anchor="end">${xml(b.label)}</text>`);
     parts.push(`<rect x="${left}" y="${y + 3}" width="${ww}" height="${rowH - 6}" fill="${b.colour}"/>`);
-    parts.push(`<rect x="${left + ww}" y="${y + 3}" width="${hw}" height="${rowH - 6}" fill="${b.colour}" opacity="0.35"/>`);
+    parts.push(
+      `<rect x="${left + ww}" y="${y + 3}" width="${hw}" height="${rowH - 6}" fill="${b.colour}" opacity="0.35"/>`,
+    );
     parts.push(`<text x="${left + ww + hw + 4}" y="${y + 13}">${fmt.int(b.wasm + b.heap)} B</text>`);
   });
-  parts.push(`<text x="${left + plotW / 2}" y="${H - 10}" text-anchor="middle">bytes per vector (a 384-d float32 vector is 1,536 B)</text></svg>`);
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${H - 10}" text-anchor="middle">bytes per vector (a 384-d float32 vector is 1,536 B)</text></svg>`,
+  );
   return parts.join("\n");
 }
 
-const short = (r) => `${r.library === "pglite + pgvector" ? "pglite" : r.library} ${r.setting.replace(/ \(default\)/, "").replace(/, rescored in memory/, "")}`;
+const short = (r) =>
+  `${r.library === "pglite + pgvector" ? "pglite" : r.library} ${r.setting.replace(/ \(default\)/, "").replace(/, rescored in memory/, "")}`;

@@ -10,13 +10,13 @@
 //
 // The peers are pinned in benches/peers/package.json and installed here on first use. The real
 // sets need ../shared/data; without it they are skipped with a note and the synthetic set runs.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RUNS, runKey } from "./libraries.mjs";
-import { SETS, hasRealData, prepare, profileOf } from "./data.mjs";
-import { serve } from "../../scripts/serve.mjs";
 import { launchChromiumProfile } from "../../scripts/chromium.mjs";
+import { serve } from "../../scripts/serve.mjs";
+import { hasRealData, prepare, profileOf, SETS } from "./data.mjs";
+import { RUNS, runKey } from "./libraries.mjs";
 import { describeLibraries, writeReport } from "./report.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -93,9 +93,15 @@ function summary(entry) {
 
 function inNode(key, set) {
   return new Promise((resolve) => {
-    const child = spawn("node", ["--expose-gc", "--max-old-space-size=16384", `${here}node-run.mjs`, key, set], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "", phase = "starting";
-    child.stdout.on("data", (d) => { out += d; });
+    const child = spawn("node", ["--expose-gc", "--max-old-space-size=16384", `${here}node-run.mjs`, key, set], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "",
+      err = "",
+      phase = "starting";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
     child.stderr.on("data", (d) => {
       err += d;
       for (const m of String(d).matchAll(/^phase: (.*)$/gm)) phase = m[1];
@@ -118,21 +124,33 @@ function firstError(stderr) {
 }
 
 async function inChromium(key, set) {
-  const server = await serve(0, { isolated: true, mounts: [["/dist/", `${root}dist`], ["/benches/peers/", here]] });
+  const server = await serve(0, {
+    isolated: true,
+    mounts: [
+      ["/dist/", `${root}dist`],
+      ["/benches/peers/", here],
+    ],
+  });
   // An on-disk profile, as a user's browser has (IndexedDB on disk, a normal quota).
   const { context, close } = await launchChromiumProfile(["--js-flags=--expose-gc", "--enable-precise-memory-info"]);
-  let phase = "starting", pageError = null, timer;
+  let phase = "starting",
+    pageError = null,
+    timer;
   try {
     const page = await context.newPage();
-    page.on("console", (m) => { const t = m.text(); if (t.startsWith("phase: ")) phase = t.slice(7); });
-    page.on("pageerror", (e) => { pageError ??= e.message; });
+    page.on("console", (m) => {
+      const t = m.text();
+      if (t.startsWith("phase: ")) phase = t.slice(7);
+    });
+    page.on("pageerror", (e) => {
+      pageError ??= e.message;
+    });
     await page.goto(`http://127.0.0.1:${server.address().port}/benches/peers/page.html`);
     await page.waitForFunction(() => window.benchReady === true);
-    const cap = new Promise((resolve) => { timer = setTimeout(() => resolve({ error: `gave up after the ${capS} s cap while ${phase}` }), capS * 1000); });
-    return await Promise.race([
-      page.evaluate(([k, s]) => window.runBench(k, s), [key, set]),
-      cap,
-    ]);
+    const cap = new Promise((resolve) => {
+      timer = setTimeout(() => resolve({ error: `gave up after the ${capS} s cap while ${phase}` }), capS * 1000);
+    });
+    return await Promise.race([page.evaluate(([k, s]) => window.runBench(k, s), [key, set]), cap]);
   } catch (e) {
     const message = e.message.replace(/^page\.evaluate: /, "").split("\n")[0];
     return { error: pageError && !message.includes(pageError) ? `${message} (page: ${pageError})` : message, phase };
@@ -145,7 +163,17 @@ async function inChromium(key, set) {
 
 function machine() {
   const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];
-  const chromiumVersion = execFileSync(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  const chromiumVersion = execFileSync(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  }).trim();
   const memGb = Number(readFileSync("/proc/meminfo", "utf8").match(/MemTotal:\s*(\d+)/)[1]) / 1024 / 1024;
-  return { cpu, cores: Number(execFileSync("nproc", { encoding: "utf8" })), memoryGb: Math.round(memGb), node: process.version, chromium: chromiumVersion, date: new Date().toISOString().slice(0, 10) };
+  return {
+    cpu,
+    cores: Number(execFileSync("nproc", { encoding: "utf8" })),
+    memoryGb: Math.round(memGb),
+    node: process.version,
+    chromium: chromiumVersion,
+    date: new Date().toISOString().slice(0, 10),
+  };
 }

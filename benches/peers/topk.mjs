@@ -19,4 +19,3 @@ export function jsLoopTopK(docs, q, k) {
   }
   return best.map(([, r]) => r);
 }
-

@@ -6,7 +6,8 @@ import init, { Index } from "./quiver/index.js";
 
 const dimensions = 16;
 /** @param {number} seed */
-const vector = (seed) => Float32Array.from({ length: dimensions }, (_, j) => (Math.sin(seed * 12.9898 + j * 78.233) * 43758.5453) % 1);
+const vector = (seed) =>
+  Float32Array.from({ length: dimensions }, (_, j) => (Math.sin(seed * 12.9898 + j * 78.233) * 43758.5453) % 1);
 
 /** Whether this run built the notes (false when they were already stored). */
 let builtNow = false;
@@ -18,7 +19,11 @@ async function openNotes() {
   if (index.size === 0) {
     builtNow = true;
     const ids = Array.from({ length: 500 }, (_, i) => `note-${i}`);
-    await index.add(ids, ids.map((_, i) => vector(i)), ids.map((id) => ({ title: `Note ${id}` })));
+    await index.add(
+      ids,
+      ids.map((_, i) => vector(i)),
+      ids.map((id) => ({ title: `Note ${id}` })),
+    );
   }
   return index;
 }

@@ -1,8 +1,9 @@
 // The browser build in real headless Chromium (Debian's, driven by playwright-core), served
 // from 127.0.0.1 exactly as `npm start` serves it: the documented `init()` + `Index` path,
 // and the synthetic-data playground page end to end (the WordNet demo: demo.test.mjs).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { withChromium } from "./quiver-page.mjs";
 
 const env = withChromium();
@@ -15,16 +16,27 @@ test("the README's browser snippet: init() then Index works in a page", async ()
     const { hashed } = await import("/shared/helpers.mjs");
     await init();
     const index = new Index({ dimensions: 384, quantization: "int8" });
-    const n = 2000, d = 384, data = hashed(n * d);
-    await index.add(Array.from({ length: n }, (_, i) => `v${i}`), data);
+    const n = 2000,
+      d = 384,
+      data = hashed(n * d);
+    await index.add(
+      Array.from({ length: n }, (_, i) => `v${i}`),
+      data,
+    );
     const hits = await index.search(data.subarray(7 * d, 8 * d), { k: 3 });
     let error = "";
-    try { await index.search(new Float32Array(3)); } catch (e) { error = e instanceof Error ? e.message : String(e); }
+    try {
+      await index.search(new Float32Array(3));
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
     return { simd: Index.simd, first: hits[0].id, count: hits.length, error };
   });
   assert.deepEqual(result, {
     // Chromium has exact relaxed SIMD (114+), so init() picks that tier.
-    simd: "relaxed-simd", first: "v7", count: 3,
+    simd: "relaxed-simd",
+    first: "v7",
+    count: 3,
     error: "vector 0 has 3 values, but the index has 384 dimensions",
   });
   await page.close();

@@ -2,9 +2,10 @@
 // the prebuilt index (scripts/demo-data.mjs) and the embedder, finds `cat` from a description,
 // shows stage timings, memory and the agreement with exact search, builds another
 // quantization on demand, and keeps a visitor's note across a reload.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { withChromium } from "./quiver-page.mjs";
 
@@ -33,8 +34,13 @@ test("a description finds its word, with timings, memory and agreement with exac
   const titles = await searchFor(page, "a small domesticated feline kept as a pet");
   assert.equal(titles.length, 10);
   const top5 = titles.slice(0, 5).map((title) => title.split(", "));
-  assert.ok(top5.some((words) => words.includes("cat")), `top 5: ${JSON.stringify(titles.slice(0, 5))}`);
-  const rows = await page.$$eval("#timings tr, #memory tr", (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+  assert.ok(
+    top5.some((words) => words.includes("cat")),
+    `top 5: ${JSON.stringify(titles.slice(0, 5))}`,
+  );
+  const rows = await page.$$eval("#timings tr, #memory tr", (trs) =>
+    trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]),
+  );
   const value = (start) => rows.find(([name]) => name.startsWith(start))?.[1];
   assert.match(value("Embedding the query"), /^\d+(\.\d+)? ms$/);
   assert.match(value("Scan of 20,000 binary codes"), /^\d+(\.\d+)? ms$/);
@@ -48,7 +54,10 @@ test("a description finds its word, with timings, memory and agreement with exac
   await page.selectOption("#quantization", "int8");
   await page.uncheck("#rescore");
   const int8 = await searchFor(page, "a small domesticated feline kept as a pet");
-  assert.ok(int8.slice(0, 5).some((title) => title.split(", ").includes("cat")), JSON.stringify(int8));
+  assert.ok(
+    int8.slice(0, 5).some((title) => title.split(", ").includes("cat")),
+    JSON.stringify(int8),
+  );
   assert.ok((await page.textContent("#timings")).includes("Scan of 20,000 int8 codes"));
   assert.deepEqual(errors, []);
   await page.close();

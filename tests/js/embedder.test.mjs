@@ -2,15 +2,16 @@
 // WordNet texts in Node and in headless Chromium, and clear errors for bad arguments.
 // Parity needs ../shared/data (skipped with a note without it); the model files are fetched
 // by scripts/model.mjs (SHA-256 checked).
-import { test, before } from "node:test";
+
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { dataDir, halfTable } from "../../scripts/real-data.mjs";
-import { ensureModel } from "../../scripts/model.mjs";
-import { withChromium } from "./quiver-page.mjs";
 import { Embedder } from "../../dist/embedder-node.js";
+import { ensureModel } from "../../scripts/model.mjs";
+import { dataDir, halfTable } from "../../scripts/real-data.mjs";
+import { withChromium } from "./quiver-page.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const DIM = 384;
@@ -39,7 +40,9 @@ function sample() {
 function worstCosine(ours, { rows, reference }) {
   let worst = { cosine: Infinity, doc: -1 };
   for (let k = 0; k < rows.length; k++) {
-    let dot = 0, norm = 0, own = 0;
+    let dot = 0,
+      norm = 0,
+      own = 0;
     for (let j = 0; j < DIM; j++) {
       dot += ours[k * DIM + j] * reference[k * DIM + j];
       norm += reference[k * DIM + j] ** 2;
@@ -51,7 +54,9 @@ function worstCosine(ours, { rows, reference }) {
   return worst;
 }
 
-test("in Node, 505 WordNet texts have cosine >= 0.999 with sentence-transformers", { skip: data ? false : "SKIPPED: ../shared/data not found" }, async () => {
+test("in Node, 505 WordNet texts have cosine >= 0.999 with sentence-transformers", {
+  skip: data ? false : "SKIPPED: ../shared/data not found",
+}, async () => {
   const parity = sample();
   assert.ok(parity.texts.length >= 500);
   const embedder = await Embedder.load(modelDir);
@@ -59,7 +64,9 @@ test("in Node, 505 WordNet texts have cosine >= 0.999 with sentence-transformers
   assert.ok(vectors instanceof Float32Array);
   assert.equal(vectors.length, parity.texts.length * DIM);
   const worst = worstCosine(vectors, parity);
-  console.log(`Node wasm parity: ${parity.texts.length} texts, lowest cosine ${worst.cosine.toFixed(6)} (doc ${worst.doc})`);
+  console.log(
+    `Node wasm parity: ${parity.texts.length} texts, lowest cosine ${worst.cosine.toFixed(6)} (doc ${worst.doc})`,
+  );
   assert.ok(worst.cosine >= 0.999, `doc ${worst.doc}: cosine ${worst.cosine}`);
   embedder.free();
 });
@@ -67,7 +74,8 @@ test("in Node, 505 WordNet texts have cosine >= 0.999 with sentence-transformers
 /** Equal up to float rounding (padding a batch changes the order of some sums, not results). */
 function assertClose(actual, expected) {
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < actual.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) < 1e-4, `float ${i}: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < actual.length; i++)
+    assert.ok(Math.abs(actual[i] - expected[i]) < 1e-4, `float ${i}: ${actual[i]} vs ${expected[i]}`);
 }
 
 test("embeddings are unit vectors, independent of batching, and a text beyond 256 word pieces is truncated", async () => {
@@ -94,18 +102,30 @@ test("bad arguments get errors that say what was expected", async () => {
   await assert.rejects(Embedder.load("/nonexistent/model"), /could not read \/nonexistent\/model\/config.json/);
   const bytes = (name) => readFileSync(join(modelDir, name));
   await assert.rejects(
-    Embedder.load({ config: bytes("tokenizer.json"), tokenizer: bytes("tokenizer.json"), weights: bytes("model.safetensors") }),
+    Embedder.load({
+      config: bytes("tokenizer.json"),
+      tokenizer: bytes("tokenizer.json"),
+      weights: bytes("model.safetensors"),
+    }),
     /config.json is not a BERT configuration/,
   );
   await assert.rejects(
-    Embedder.load({ config: bytes("config.json"), tokenizer: bytes("config.json"), weights: bytes("model.safetensors") }),
+    Embedder.load({
+      config: bytes("config.json"),
+      tokenizer: bytes("config.json"),
+      weights: bytes("model.safetensors"),
+    }),
     /tokenizer.json is not a Hugging Face tokenizer/,
   );
   await assert.rejects(
     Embedder.load({ config: bytes("config.json"), tokenizer: bytes("tokenizer.json"), weights: bytes("config.json") }),
     /model.safetensors does not hold the BERT weights/,
   );
-  const embedder = await Embedder.load({ config: bytes("config.json"), tokenizer: bytes("tokenizer.json"), weights: bytes("model.safetensors") });
+  const embedder = await Embedder.load({
+    config: bytes("config.json"),
+    tokenizer: bytes("tokenizer.json"),
+    weights: bytes("model.safetensors"),
+  });
   await assert.rejects(embedder.embed(7), /texts is a number; expected a string or an array of strings/);
   await assert.rejects(embedder.embed(["ok", null]), /texts\[1\] is null; expected a string/);
   await assert.rejects(embedder.embed(["ok"], { batch: 0 }), /options.batch is 0; expected an integer >= 1/);
@@ -114,10 +134,16 @@ test("bad arguments get errors that say what was expected", async () => {
 });
 
 const env = withChromium({
-  mounts: [["/dist/", join(root, "dist")], ["/model/", join(root, ".model")], ["/", join(root, "www")]],
+  mounts: [
+    ["/dist/", join(root, "dist")],
+    ["/model/", join(root, ".model")],
+    ["/", join(root, "www")],
+  ],
 });
 
-test("in Chromium, the same texts have cosine >= 0.999, and a 10-word query is timed", { skip: data ? false : "SKIPPED: ../shared/data not found" }, async () => {
+test("in Chromium, the same texts have cosine >= 0.999, and a 10-word query is timed", {
+  skip: data ? false : "SKIPPED: ../shared/data not found",
+}, async () => {
   const parity = sample();
   const page = await env.browser.newPage();
   await page.goto(`${env.base}/blank`);
@@ -135,8 +161,10 @@ test("in Chromium, the same texts have cosine >= 0.999, and a 10-word query is t
     return { vectors: Array.from(vectors), median: times[10] };
   }, parity.texts);
   const worst = worstCosine(result.vectors, parity);
-  console.log(`Chromium wasm parity: ${parity.texts.length} texts, lowest cosine ${worst.cosine.toFixed(6)} (doc ${worst.doc}); ` +
-    `10-word query median ${result.median.toFixed(1)} ms (a figure, not a check: see npm run bench)`);
+  console.log(
+    `Chromium wasm parity: ${parity.texts.length} texts, lowest cosine ${worst.cosine.toFixed(6)} (doc ${worst.doc}); ` +
+      `10-word query median ${result.median.toFixed(1)} ms (a figure, not a check: see npm run bench)`,
+  );
   assert.ok(worst.cosine >= 0.999, `doc ${worst.doc}: cosine ${worst.cosine}`);
   await page.close();
 });

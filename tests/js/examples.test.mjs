@@ -3,16 +3,17 @@
 // TypeScript check of every example against the shipped .d.ts, a Vite build served and
 // searched in Chromium, and the Manifest V3 extension loaded unpacked into Chromium, whose
 // service worker indexes into IndexedDB and still has its index after a browser restart.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, launchChromium } from "../../scripts/chromium.mjs";
 import { serve } from "../../scripts/serve.mjs";
-import { launchChromium, CHROMIUM_ARGS } from "../../scripts/chromium.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "quiver-examples-"));
@@ -79,10 +80,15 @@ test("every example type-checks against the shipped .d.ts (tsc --noEmit)", () =>
 test("examples/vite builds with Vite, and the built app searches in Chromium (page and worker)", async () => {
   const vite = join(root, "node_modules", "vite", "bin", "vite.js");
   const out = join(scratch, "vite-dist");
-  run("node", [vite, "build", join(scratch, "vite"), "--outDir", out, "--emptyOutDir", "--logLevel", "warn"], { cwd: scratch });
+  run("node", [vite, "build", join(scratch, "vite"), "--outDir", out, "--emptyOutDir", "--logLevel", "warn"], {
+    cwd: scratch,
+  });
   const assets = readdirSync(join(out, "assets"));
   for (const tier of [/^quiver_bg-.*\.wasm$/, /^quiver_relaxed_bg-.*\.wasm$/, /^worker-thread-.*\.js$/]) {
-    assert.ok(assets.some((a) => tier.test(a)), `no ${tier} among Vite's assets: ${assets}`);
+    assert.ok(
+      assets.some((a) => tier.test(a)),
+      `no ${tier} among Vite's assets: ${assets}`,
+    );
   }
   const server = await serve(0, { site: out });
   const browser = await launchChromium();

@@ -1,8 +1,9 @@
 // The persistent index end to end in headless Chromium (Debian's, driven by playwright-core),
 // served from 127.0.0.1: what survives a reload, a page closed in the middle of an add, a
 // full quota, and damaged or foreign databases.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { dataDir, loadRealData } from "../../scripts/real-data.mjs";
 import { quiverPage as openPage, withChromium } from "./quiver-page.mjs";
 
@@ -12,16 +13,17 @@ const quiverPage = (context) => openPage(context, env.base);
 test("a reloaded page reopens the index and gets the same search results", async () => {
   const context = await env.browser.newContext();
   let page = await quiverPage(context);
-  const search = () => page.evaluate(async () => {
-    const index = await quiver.Index.open("reload");
-    const results = [];
-    for (let q = 0; q < 5; q++) results.push(await index.search(vectors(q * 97, 1, 128), { k: 10 }));
-    const timings = Array.from(index.lastSearchTimings());
-    const out = { size: index.size, results, timings, get: await index.get("doc-42") };
-    out.get.vector = Array.from(out.get.vector);
-    await index.close();
-    return out;
-  });
+  const search = () =>
+    page.evaluate(async () => {
+      const index = await quiver.Index.open("reload");
+      const results = [];
+      for (let q = 0; q < 5; q++) results.push(await index.search(vectors(q * 97, 1, 128), { k: 10 }));
+      const timings = Array.from(index.lastSearchTimings());
+      const out = { size: index.size, results, timings, get: await index.get("doc-42") };
+      out.get.vector = Array.from(out.get.vector);
+      await index.close();
+      return out;
+    });
   await page.evaluate(async () => {
     const index = await quiver.Index.open("reload", { dimensions: 128, quantization: "binary" });
     for (let first = 0; first < 6000; first += 1000) {
@@ -51,47 +53,66 @@ test("a reloaded page reopens the index and gets the same search results", async
 test("a page closed in the middle of a large add reopens with exactly the completed calls", async (t) => {
   const context = await env.browser.newContext();
   const page = await quiverPage(context);
-  const BATCH = 4000, D = 384, CALLS = 12;
-  let acknowledged = 0, reachedThree;
-  const three = new Promise((resolve) => { reachedThree = resolve; });
+  const BATCH = 4000,
+    D = 384,
+    CALLS = 12;
+  let acknowledged = 0,
+    reachedThree;
+  const three = new Promise((resolve) => {
+    reachedThree = resolve;
+  });
   await page.exposeFunction("acknowledged", (calls) => {
     acknowledged = calls;
     if (calls === 3) reachedThree();
   });
   // Each call adds 4,000 vectors of 384 dimensions (6 MB of originals): the page is closed as
   // soon as the third call resolves, while the fourth is being written.
-  page.evaluate(async ({ BATCH, D, CALLS }) => {
-    const index = await quiver.Index.open("crash", { dimensions: D });
-    for (let call = 0; call < CALLS; call++) {
-      const ids = Array.from({ length: BATCH }, (_, i) => `c${call}-${i}`);
-      await index.add(ids, vectors(call * BATCH, BATCH, D));
-      await window.acknowledged(call + 1);
-    }
-  }, { BATCH, D, CALLS }).catch(() => {}); // rejected by the close
+  page
+    .evaluate(
+      async ({ BATCH, D, CALLS }) => {
+        const index = await quiver.Index.open("crash", { dimensions: D });
+        for (let call = 0; call < CALLS; call++) {
+          const ids = Array.from({ length: BATCH }, (_, i) => `c${call}-${i}`);
+          await index.add(ids, vectors(call * BATCH, BATCH, D));
+          await window.acknowledged(call + 1);
+        }
+      },
+      { BATCH, D, CALLS },
+    )
+    .catch(() => {}); // rejected by the close
   await three;
   await page.close();
   assert.ok(acknowledged >= 3 && acknowledged < CALLS, `acknowledged ${acknowledged}`);
 
   const reopened = await quiverPage(context);
-  const state = await reopened.evaluate(async ({ BATCH, D, CALLS }) => {
-    const index = await quiver.Index.open("crash");
-    const present = [];
-    for (let call = 0; call < CALLS; call++) {
-      // First, middle and last id of the call: all present or all absent.
-      const found = [];
-      for (const i of [0, BATCH >> 1, BATCH - 1]) found.push((await index.get(`c${call}-${i}`)) !== undefined);
-      present.push(found);
-    }
-    const hit = (await index.search(vectors(BATCH + 17, 1, D), { k: 1 }))[0];
-    return { size: index.size, present, hit };
-  }, { BATCH, D, CALLS });
+  const state = await reopened.evaluate(
+    async ({ BATCH, D, CALLS }) => {
+      const index = await quiver.Index.open("crash");
+      const present = [];
+      for (let call = 0; call < CALLS; call++) {
+        // First, middle and last id of the call: all present or all absent.
+        const found = [];
+        for (const i of [0, BATCH >> 1, BATCH - 1]) found.push((await index.get(`c${call}-${i}`)) !== undefined);
+        present.push(found);
+      }
+      const hit = (await index.search(vectors(BATCH + 17, 1, D), { k: 1 }))[0];
+      return { size: index.size, present, hit };
+    },
+    { BATCH, D, CALLS },
+  );
   const calls = state.present.filter((found) => found[0]).length;
   for (const [call, found] of state.present.entries()) {
-    assert.ok(found.every((f) => f === found[0]), `call ${call} half-written: ${found}`);
+    assert.ok(
+      found.every((f) => f === found[0]),
+      `call ${call} half-written: ${found}`,
+    );
     assert.equal(found[0], call < calls, `calls present are not a prefix: ${JSON.stringify(state.present)}`);
   }
   // Nothing acknowledged is lost; at most the call in flight had committed unseen.
-  assert.ok(calls === acknowledged || calls === acknowledged + 1, `${calls} calls stored, ${acknowledged} acknowledged`);
+  assert.ok(
+    calls === acknowledged || calls === acknowledged + 1,
+    `${calls} calls stored, ${acknowledged} acknowledged`,
+  );
   t.diagnostic(`${acknowledged} calls acknowledged before the close, ${calls} stored`);
   assert.equal(state.size, calls * BATCH);
   assert.equal(state.hit.id, `c1-17`);
@@ -107,14 +128,22 @@ test("a full quota rejects the add with a clear error and leaves the index as it
   await quota(4);
   const result = await page.evaluate(async () => {
     const index = await quiver.Index.open("quota", { dimensions: 256, quantization: "int8" });
-    await index.add(Array.from({ length: 1000 }, (_, i) => `a${i}`), vectors(0, 1000, 256));
+    await index.add(
+      Array.from({ length: 1000 }, (_, i) => `a${i}`),
+      vectors(0, 1000, 256),
+    );
     const query = vectors(5, 1, 256);
     const before = await index.search(query);
     let error = "";
     try {
       // 8,000 × 256 f32 = 8 MB: more than the 4 MB quota.
-      await index.add(Array.from({ length: 8000 }, (_, i) => `b${i}`), vectors(1000, 8000, 256));
-    } catch (e) { error = e instanceof Error ? e.message : String(e); }
+      await index.add(
+        Array.from({ length: 8000 }, (_, i) => `b${i}`),
+        vectors(1000, 8000, 256),
+      );
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
     const after = await index.search(query);
     const size = index.size;
     await index.close();
@@ -146,24 +175,40 @@ test("damaged, foreign and newer databases are clear errors and are left untouch
   const context = await env.browser.newContext();
   const page = await quiverPage(context);
   const errors = await page.evaluate(async () => {
-    const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const request = (r) =>
+      new Promise((ok, fail) => {
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
     const openRaw = (name, version, upgrade) => {
       const r = indexedDB.open(name, version);
       r.onupgradeneeded = () => upgrade(r.result);
       return request(r);
     };
-    const message = async (promise) => { try { await promise; return "no error"; } catch (e) { return e.message; } };
+    const message = async (promise) => {
+      try {
+        await promise;
+        return "no error";
+      } catch (e) {
+        return e.message;
+      }
+    };
     const out = {};
 
     const index = await quiver.Index.open("damaged", { dimensions: 8 });
-    await index.add(Array.from({ length: 300 }, (_, i) => `v${i}`), vectors(0, 300, 8));
+    await index.add(
+      Array.from({ length: 300 }, (_, i) => `v${i}`),
+      vectors(0, 300, 8),
+    );
     await index.close();
     let db = await openRaw("quiver:damaged", 1, () => {});
-    let tx = db.transaction("pages", "readwrite");
+    const tx = db.transaction("pages", "readwrite");
     const page = await request(tx.objectStore("pages").get(0));
     page[page.length >> 1] ^= 0x40; // one flipped bit
     tx.objectStore("pages").put(page, 0);
-    await new Promise((ok) => { tx.oncomplete = ok; });
+    await new Promise((ok) => {
+      tx.oncomplete = ok;
+    });
     db.close();
     out.damaged = await message(quiver.Index.open("damaged"));
 
@@ -196,7 +241,8 @@ test("on the real data, rescoring from IndexedDB returns exactly what rescoring 
   await loadRealData(page, { limit: Infinity });
   const result = await page.evaluate(async () => {
     const { d, docs, queries, truth } = window.real;
-    const n = docs.length / d, Q = queries.length / d;
+    const n = docs.length / d,
+      Q = queries.length / d;
     const ids = (first, count) => Array.from({ length: count }, (_, i) => `doc-${first + i}`);
     const memory = new quiver.Index({ dimensions: d });
     await memory.add(ids(0, n), docs);
@@ -205,7 +251,8 @@ test("on the real data, rescoring from IndexedDB returns exactly what rescoring 
       const count = Math.min(5000, n - first);
       await durable.add(ids(first, count), docs.subarray(first * d, (first + count) * d));
     }
-    let differ = 0, found = 0;
+    let differ = 0,
+      found = 0;
     for (let q = 0; q < Q; q++) {
       const query = queries.subarray(q * d, (q + 1) * d);
       const a = await memory.search(query, { k: 10 });
@@ -216,7 +263,9 @@ test("on the real data, rescoring from IndexedDB returns exactly what rescoring 
     }
     return { n, Q, differ, recall: found / (Q * 10) };
   });
-  t.diagnostic(`${result.n} vectors, ${result.Q} queries: recall@10 ${result.recall} from IndexedDB, ${result.differ} queries differ from memory`);
+  t.diagnostic(
+    `${result.n} vectors, ${result.Q} queries: recall@10 ${result.recall} from IndexedDB, ${result.differ} queries differ from memory`,
+  );
   assert.equal(result.differ, 0);
   assert.ok(result.recall >= 0.99, `recall@10 ${result.recall}`);
   await context.close();

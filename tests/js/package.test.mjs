@@ -1,7 +1,8 @@
 // Tests of the built npm package (dist/, Node entry) through its public name, as a user's
 // code sees it: `const { Index } = await import("quiver")` with no init call.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 
 const { Index } = await import("quiver");
 const { hasExactRelaxedDot } = await import("../../dist/tier.js");
@@ -9,7 +10,10 @@ const { hasExactRelaxedDot } = await import("../../dist/tier.js");
 /** Deterministic vectors around a few centres. */
 function vectors(n, d, seed = 1) {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
   const centres = Array.from({ length: 8 * d }, next);
   const out = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
@@ -45,7 +49,8 @@ test("loads in Node with no init call and reports the SIMD tier", () => {
 
 test("search returns hits best first, with ids, scores and metadata", async () => {
   for (const quantization of ["none", "int8", "binary", "pq"]) {
-    const d = 16, n = 5000;
+    const d = 16,
+      n = 5000;
     const index = new Index({ dimensions: d, quantization, pq: quantization === "pq" ? { seed: 3 } : undefined });
     const data = vectors(n, d);
     const meta = Array.from({ length: n }, (_, i) => ({ i, tag: i % 2 ? "odd" : "even" }));
@@ -69,7 +74,10 @@ test("vectors may be one flat Float32Array or an array of Float32Array", async (
   const a = new Index({ dimensions: d, quantization: "none" });
   const b = new Index({ dimensions: d, quantization: "none" });
   await a.add(["x", "y", "z"], data);
-  await b.add(["x", "y", "z"], [0, 1, 2].map((i) => data.slice(i * d, (i + 1) * d)));
+  await b.add(
+    ["x", "y", "z"],
+    [0, 1, 2].map((i) => data.slice(i * d, (i + 1) * d)),
+  );
   assert.deepEqual(a.toBytes(), b.toBytes());
 });
 
@@ -93,7 +101,10 @@ test("upsert, delete and get", async () => {
   assert.equal(await index.delete(["a", "nope"]), 1);
   assert.equal(index.size, 1);
   const hits = await index.search(new Float32Array([5, 6, 7, 9]));
-  assert.deepEqual(hits.map((h) => [h.id, h.score]), [["b", 1]]);
+  assert.deepEqual(
+    hits.map((h) => [h.id, h.score]),
+    [["b", 1]],
+  );
 });
 
 test("metadata is plain data: __proto__ keys do not pollute, any Unicode id works", async () => {
@@ -132,8 +143,10 @@ test("bad input rejects with a clear Error and leaves the index unchanged", asyn
   const index = await filled({ dimensions: 16 });
   const before = index.toBytes();
   const v = (n = 16) => new Float32Array(n).fill(0.5);
-  const nan = v(); nan[3] = NaN;
-  const inf = v(); inf[0] = -Infinity;
+  const nan = v();
+  nan[3] = NaN;
+  const inf = v();
+  inf[0] = -Infinity;
   await rejects(index.add(["x"], v(15)), "1 ids × 16 dimensions need 16");
   await rejects(index.add(["x", "y"], [v(), v(3)]), "vector 1 has 3 values, but the index has 16 dimensions");
   await rejects(index.add(["x"], nan), "non-finite value (NaN) at dimension 3");
@@ -162,7 +175,10 @@ test("bad input rejects with a clear Error and leaves the index unchanged", asyn
 
 test("bad options throw a clear Error from the constructor", () => {
   const throws = (options, says) =>
-    assert.throws(() => new Index(options), (e) => e instanceof Error && e.message.includes(says) || assert.fail(e.message));
+    assert.throws(
+      () => new Index(options),
+      (e) => (e instanceof Error && e.message.includes(says)) || assert.fail(e.message),
+    );
   throws(undefined, "Index options must be an object");
   throws({}, "missing field `dimensions`");
   throws({ dimensions: 0 }, "invalid option `dimensions`: got 0");
@@ -173,8 +189,14 @@ test("bad options throw a clear Error from the constructor", () => {
   throws({ dimensions: 8, quantization: "pq", pq: { bits: 6 } }, "`pq.bits`: got 6; expected 4 or 8");
   throws({ dimensions: 8, quantization: "int8", int8: { quantile: 2 } }, "`int8.quantile`: got 2");
   throws({ dimensions: 8, quantization: "int8", int8: { quantlie: 0.9 } }, "unknown option `quantlie`");
-  throws({ dimensions: 8, quantization: "binary", pq: { subspaces: 2 } }, 'applies to quantization "pq", but quantization is "binary"');
-  throws({ dimensions: 8, binary: { query: "exact" } }, '`binary.query`: got "exact"; expected "asymmetric" or "hamming"');
+  throws(
+    { dimensions: 8, quantization: "binary", pq: { subspaces: 2 } },
+    'applies to quantization "pq", but quantization is "binary"',
+  );
+  throws(
+    { dimensions: 8, binary: { query: "exact" } },
+    '`binary.query`: got "exact"; expected "asymmetric" or "hamming"',
+  );
   throws({ dimensions: 8, metrc: "l2" }, "unknown option `metrc`");
 });
 
@@ -194,8 +216,13 @@ test("toBytes / fromBytes round-trips; damaged bytes throw", async () => {
 
 test("toBytes({ originals: false }) ships codes, ids and metadata; the copy searches its codes", async () => {
   const index = new Index({ dimensions: 64 });
-  const n = 2000, data = vectors(n, 64);
-  await index.add(ids(n), data, ids(n).map((id) => ({ title: `Title ${id}` })));
+  const n = 2000,
+    data = vectors(n, 64);
+  await index.add(
+    ids(n),
+    data,
+    ids(n).map((id) => ({ title: `Title ${id}` })),
+  );
   const full = index.toBytes({ originals: true });
   const bytes = index.toBytes({ originals: false });
   assert.deepEqual(full, index.toBytes());
@@ -207,7 +234,9 @@ test("toBytes({ originals: false }) ships codes, ids and metadata; the copy sear
   assert.equal(hits[0].metadata.title, `Title ${hits[0].id}`);
   assert.deepEqual(await copy.get("v3"), { metadata: { title: "Title v3" } });
   assert.ok(copy.memoryBytes * 4 < index.memoryBytes);
-  await assert.rejects(copy.add(["x"], q), { message: /loaded without its original vectors .* cannot take new vectors/ });
+  await assert.rejects(copy.add(["x"], q), {
+    message: /loaded without its original vectors .* cannot take new vectors/,
+  });
   await assert.rejects(copy.search(q, { exact: true }), { message: /cannot search exactly/ });
   assert.equal(copy.size, n);
   assert.throws(() => index.toBytes({ originals: "no" }), /invalid toBytes options/);
@@ -228,16 +257,18 @@ test("close releases the index; later calls reject", async () => {
 test("10,000 searches do not grow wasm memory", async () => {
   const index = await filled({ dimensions: 64 }, 3000);
   const queries = vectors(100, 64, 5);
-  for (let i = 0; i < 200; i++) await index.search(queries.subarray((i % 100) * 64, (i % 100 + 1) * 64));
+  for (let i = 0; i < 200; i++) await index.search(queries.subarray((i % 100) * 64, ((i % 100) + 1) * 64));
   const [wasm, held] = [Index.wasmMemoryBytes, index.memoryBytes];
-  for (let i = 0; i < 10_000; i++) await index.search(queries.subarray((i % 100) * 64, (i % 100 + 1) * 64), { k: 10 + (i % 7) });
+  for (let i = 0; i < 10_000; i++)
+    await index.search(queries.subarray((i % 100) * 64, ((i % 100) + 1) * 64), { k: 10 + (i % 7) });
   assert.equal(Index.wasmMemoryBytes, wasm);
   assert.equal(index.memoryBytes, held);
 });
 
 test("Index.open in Node (no IndexedDB) rejects with a clear Error", async () => {
-  await assert.rejects(Index.open("docs", { dimensions: 4 }),
-    { message: /this environment has no `indexedDB` \(Node has none\): use `new Index\(options\)`/ });
+  await assert.rejects(Index.open("docs", { dimensions: 4 }), {
+    message: /this environment has no `indexedDB` \(Node has none\): use `new Index\(options\)`/,
+  });
   await assert.rejects(Index.open(""), { message: "Index.open: name must be a non-empty string" });
   await assert.rejects(Index.open("docs", { dimensions: 0 }), { message: /dimensions/ });
 });
@@ -263,12 +294,16 @@ test("an engine without SIMD128 gets an Error naming the versions that have it",
   // An engine that validates no SIMD module, simulated by replacing WebAssembly.validate
   // before the package loads.
   const entry = new URL("../../dist/node.js", import.meta.url).href;
-  const child = spawnSync(process.execPath, [
-    "--input-type=module", "-e",
-    `WebAssembly.validate = () => false; await import(${JSON.stringify(entry)});`,
-  ], { encoding: "utf8" });
+  const child = spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", `WebAssembly.validate = () => false; await import(${JSON.stringify(entry)});`],
+    { encoding: "utf8" },
+  );
   assert.notEqual(child.status, 0);
-  assert.match(child.stderr, /Error: quiver needs WebAssembly SIMD128, which this engine lacks; it ships in Chrome and Edge 91\+, Firefox 89\+, Safari 16\.4\+/);
+  assert.match(
+    child.stderr,
+    /Error: quiver needs WebAssembly SIMD128, which this engine lacks; it ships in Chrome and Edge 91\+, Firefox 89\+, Safari 16\.4\+/,
+  );
 });
 
 test("lastSearchTimings gives the phases of the last search: scan, no reads in memory, rescore", async () => {

@@ -1,8 +1,8 @@
 // Shared by the Chromium tests: the test server and browser, and a page of the server's
 // origin with the package loaded.
-import { before, after } from "node:test";
-import { serve } from "../../scripts/serve.mjs";
+import { after, before } from "node:test";
 import { launchChromium } from "../../scripts/chromium.mjs";
+import { serve } from "../../scripts/serve.mjs";
 
 /** Starts the test server (`serve` options) and Chromium before the file's tests and stops
  * them after; returns an object whose `server`, `base` (the origin) and `browser` are set

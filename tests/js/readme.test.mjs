@@ -2,9 +2,10 @@
 // `import("quiver")` resolves to the built package by self-reference) and must finish
 // without throwing. A block labelled with a path (```js examples/node/index.mjs) must be
 // that file, verbatim: the examples test runs the files.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,9 +1,10 @@
 // Each shipped .wasm (one per tier) must contain SIMD instructions, one family per kernel: a build that lost
 // +simd128 (e.g. through a RUSTFLAGS variable) or a kernel that fell back to scalar code
 // fails here. The module is disassembled with binaryen (npm) and its instructions counted.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,8 +1,9 @@
 // Several pages and a worker on one persistent index, in headless Chromium: writes from any
 // of them are seen by the others at their next call, concurrent writers lose nothing, and a
 // schema upgrade or deletion by another context neither deadlocks nor corrupts.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { quiverPage, withChromium } from "./quiver-page.mjs";
 
 const env = withChromium();
@@ -11,18 +12,28 @@ const D = 32;
 
 /** Opens `name` in the page as `window.index` (creating it with `options`). */
 const open = (page, name, options) =>
-  page.evaluate(async ([name, options]) => {
-    window.index = await quiver.Index.open(name, options ?? undefined);
-    return index.size;
-  }, [name, options]);
+  page.evaluate(
+    async ([name, options]) => {
+      window.index = await quiver.Index.open(name, options ?? undefined);
+      return index.size;
+    },
+    [name, options],
+  );
 
 /** Adds ids `${prefix}${first}..` with the shared pseudo-random vectors. */
 const add = (page, prefix, first, n) =>
-  page.evaluate(async ([prefix, first, n, d]) => {
-    const ids = Array.from({ length: n }, (_, i) => `${prefix}${first + i}`);
-    await index.add(ids, vectors(first, n, d), ids.map((id) => ({ id })));
-    return index.size;
-  }, [prefix, first, n, D]);
+  page.evaluate(
+    async ([prefix, first, n, d]) => {
+      const ids = Array.from({ length: n }, (_, i) => `${prefix}${first + i}`);
+      await index.add(
+        ids,
+        vectors(first, n, d),
+        ids.map((id) => ({ id })),
+      );
+      return index.size;
+    },
+    [prefix, first, n, D],
+  );
 
 /** Searches 3 fixed queries (exact and rescored); returns the hits and the size after. */
 const probe = (page) =>
@@ -46,10 +57,11 @@ test("two pages on one index see each other's writes at their next call", async 
   const seenByB = await probe(b);
   assert.equal(seenByB.size, 300, "B's search reloaded A's write");
   assert.deepEqual(seenByB, await probe(a), "both pages answer the same");
-  const get = (page, id) => page.evaluate(async (id) => {
-    const found = await index.get(id);
-    return found && { metadata: found.metadata, vector: Array.from(found.vector) };
-  }, id);
+  const get = (page, id) =>
+    page.evaluate(async (id) => {
+      const found = await index.get(id);
+      return found && { metadata: found.metadata, vector: Array.from(found.vector) };
+    }, id);
   assert.equal((await get(b, "a7")).metadata.id, "a7");
   assert.deepEqual(await get(b, "a7"), await get(a, "a7"));
 
@@ -127,33 +139,43 @@ test("an upgrade or deletion by another page closes the index cleanly, without d
 
   // A newer build upgrades the schema while the holder has it open: the upgrade must go
   // through (the holder's connection closes on `versionchange`), not wait forever.
-  const upgrade = await other.evaluate(() => new Promise((resolve) => {
-    const timer = setTimeout(() => resolve("blocked for 10 s"), 10_000);
-    const request = indexedDB.open("quiver:upgraded", 2);
-    request.onupgradeneeded = () => request.result.createObjectStore("future");
-    request.onsuccess = async () => {
-      clearTimeout(timer);
-      const db = request.result;
-      const pages = await new Promise((r) => {
-        const count = db.transaction("pages").objectStore("pages").count();
-        count.onsuccess = () => r(count.result);
-      });
-      db.close();
-      resolve({ version: db.version, pages });
-    };
-    request.onerror = () => resolve(String(request.error));
-  }));
+  const upgrade = await other.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve("blocked for 10 s"), 10_000);
+        const request = indexedDB.open("quiver:upgraded", 2);
+        request.onupgradeneeded = () => request.result.createObjectStore("future");
+        request.onsuccess = async () => {
+          clearTimeout(timer);
+          const db = request.result;
+          const pages = await new Promise((r) => {
+            const count = db.transaction("pages").objectStore("pages").count();
+            count.onsuccess = () => r(count.result);
+          });
+          db.close();
+          resolve({ version: db.version, pages });
+        };
+        request.onerror = () => resolve(String(request.error));
+      }),
+  );
   assert.deepEqual(upgrade, { version: 2, pages: 1 }, "the upgrade ran and kept the data");
-  const deletion = await other.evaluate(() => new Promise((resolve) => {
-    const request = indexedDB.deleteDatabase("quiver:deleted");
-    request.onsuccess = () => resolve("deleted");
-    request.onblocked = () => resolve("blocked");
-    request.onerror = () => resolve(String(request.error));
-  }));
+  const deletion = await other.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const request = indexedDB.deleteDatabase("quiver:deleted");
+        request.onsuccess = () => resolve("deleted");
+        request.onblocked = () => resolve("blocked");
+        request.onerror = () => resolve(String(request.error));
+      }),
+  );
   assert.equal(deletion, "deleted");
 
   const after = await holder.evaluate(async (d) => {
-    const message = (p) => p.then(() => "resolved", (e) => e.message);
+    const message = (p) =>
+      p.then(
+        () => "resolved",
+        (e) => e.message,
+      );
     return {
       search: await message(upgraded.search(vectors(0, 1, d))),
       add: await message(deleted.add(["x"], vectors(0, 1, d))),

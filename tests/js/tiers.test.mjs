@@ -1,8 +1,9 @@
 // The two kernel tiers in real Chromium: init() picks relaxed SIMD there, a tier can be
 // forced, and both tiers return identical results (ids and scores bit for bit) for every
 // quantization and metric, at a dimension that is not a multiple of 16 (kernel tails).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { withChromium } from "./quiver-page.mjs";
 
 const env = withChromium();
@@ -24,7 +25,11 @@ test("Chromium gets the relaxed tier; a tier can be forced and its .wasm located
       },
     });
     const errors = [];
-    try { tier.chooseTier("avx512"); } catch (e) { errors.push(e.message); }
+    try {
+      tier.chooseTier("avx512");
+    } catch (e) {
+      errors.push(e.message);
+    }
     return { chosen: tier.chooseTier(), exact: tier.hasExactRelaxedDot(), forced: Index.simd, located, errors };
   });
   assert.deepEqual(result, {
@@ -48,13 +53,19 @@ test("the SIMD128 and relaxed tiers answer identically", async () => {
       return glue.Index;
     };
     const tiers = [await load("a", "quiver_bg.wasm"), await load("b", "quiver_relaxed_bg.wasm")];
-    const d = 100, n = 3000;
+    const d = 100,
+      n = 3000;
     const data = (await import("/shared/helpers.mjs")).hashed(n * d);
     const ids = Array.from({ length: n }, (_, i) => `v${i}`);
     const configs = [];
     for (const metric of ["cosine", "dot", "l2"]) {
       for (const quantization of ["int8", "binary", "pq", "none"]) {
-        configs.push({ dimensions: d, metric, quantization, pq: quantization === "pq" ? { subspaces: 25, seed: 7 } : undefined });
+        configs.push({
+          dimensions: d,
+          metric,
+          quantization,
+          pq: quantization === "pq" ? { subspaces: 25, seed: 7 } : undefined,
+        });
       }
     }
     const differences = [];

@@ -1,8 +1,9 @@
 // quiver/worker in real Chromium: a WorkerIndex answers exactly as an Index in the page,
 // transfers whole vectors instead of copying them, rejects bad input with Index's message,
 // and a persistent index written from the worker is there for the page.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { withChromium } from "./quiver-page.mjs";
 
 const env = withChromium();
@@ -16,7 +17,8 @@ test("a WorkerIndex mirrors Index, off the main thread", async () => {
     const { default: init, Index } = await import("/dist/index.js");
     const { WorkerIndex } = await import("/dist/worker.js");
     await init();
-    const d = 64, n = 3000;
+    const d = 64,
+      n = 3000;
     const { hashed } = await import("/shared/helpers.mjs");
     const make = () => hashed(n * d);
     const ids = Array.from({ length: n }, (_, i) => `v${i}`);
@@ -41,9 +43,17 @@ test("a WorkerIndex mirrors Index, off the main thread", async () => {
     const part = queries.subarray(d, 2 * d);
     await remote.search(part, { k: 1 });
 
-    let badMessages = [];
-    for (const [ix, call] of [[local, (i) => i.search(new Float32Array(3))], [remote, (i) => i.search(new Float32Array(3))]]) {
-      try { await call(ix); badMessages.push("no error"); } catch (e) { badMessages.push(e instanceof Error ? e.message : `not an Error: ${e}`); }
+    const badMessages = [];
+    for (const [ix, call] of [
+      [local, (i) => i.search(new Float32Array(3))],
+      [remote, (i) => i.search(new Float32Array(3))],
+    ]) {
+      try {
+        await call(ix);
+        badMessages.push("no error");
+      } catch (e) {
+        badMessages.push(e instanceof Error ? e.message : `not an Error: ${e}`);
+      }
     }
     const got = await remote.get("v7");
     const bytes = await remote.toBytes();
@@ -51,17 +61,32 @@ test("a WorkerIndex mirrors Index, off the main thread", async () => {
     const fromCopy = await copy.search(queries.slice(0, d), { k: 3 });
     const fromRemote = await remote.search(queries.slice(0, d), { k: 3 });
     const deleted = await remote.delete(["v1", "v2", "nope"]);
-    const info = { size: remote.size, dimensions: remote.dimensions, quantization: remote.quantization, simd: remote.simd, memory: remote.memoryBytes > 0,
+    const info = {
+      size: remote.size,
+      dimensions: remote.dimensions,
+      quantization: remote.quantization,
+      simd: remote.simd,
+      memory: remote.memoryBytes > 0,
       // The worker's in-memory index reads nothing from IndexedDB.
-      timings: Array.from(remote.lastSearchTimings(), (ms, phase) => (phase === 1 ? ms : ms >= 0)) };
+      timings: Array.from(remote.lastSearchTimings(), (ms, phase) => (phase === 1 ? ms : ms >= 0)),
+    };
     await remote.close();
     let afterClose = "";
-    try { await remote.search(queries.slice(0, d)); } catch (e) { afterClose = e.message; }
+    try {
+      await remote.search(queries.slice(0, d));
+    } catch (e) {
+      afterClose = e.message;
+    }
     return {
-      same, transferred: sent.byteLength, partKept: part.byteLength, badMessages,
+      same,
+      transferred: sent.byteLength,
+      partKept: part.byteLength,
+      badMessages,
       got: { metadata: got.metadata, length: got.vector.length },
       bytesMatch: JSON.stringify(fromCopy) === JSON.stringify(fromRemote),
-      deleted, info, afterClose,
+      deleted,
+      info,
+      afterClose,
     };
   });
   assert.deepEqual(result.same, new Array(20).fill(true));
@@ -71,7 +96,14 @@ test("a WorkerIndex mirrors Index, off the main thread", async () => {
   assert.deepEqual(result.got, { metadata: { id: "v7", i: 7 }, length: 64 });
   assert.ok(result.bytesMatch);
   assert.equal(result.deleted, 2);
-  assert.deepEqual(result.info, { size: 2998, dimensions: 64, quantization: "int8", simd: "relaxed-simd", memory: true, timings: [true, 0, true] });
+  assert.deepEqual(result.info, {
+    size: 2998,
+    dimensions: 64,
+    quantization: "int8",
+    simd: "relaxed-simd",
+    memory: true,
+    timings: [true, 0, true],
+  });
   assert.equal(result.afterClose, "this WorkerIndex was closed");
   assert.deepEqual(errors, []);
   await page.close();
@@ -93,7 +125,11 @@ test("a persistent WorkerIndex writes what the page then opens", async () => {
     const index = await Index.open("notes");
     const hits = await index.search(vector(2), { k: 1 });
     let wrongOptions = "";
-    try { await WorkerIndex.open("notes", { dimensions: 8 }); } catch (e) { wrongOptions = e.message; }
+    try {
+      await WorkerIndex.open("notes", { dimensions: 8 });
+    } catch (e) {
+      wrongOptions = e.message;
+    }
     return { size: index.size, hit: hits[0].id, metadata: hits[0].metadata, wrongOptions };
   });
   assert.deepEqual(
