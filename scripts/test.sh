@@ -15,6 +15,10 @@ step() { printf '\n=== %s (at %dm%02ds)\n' "$*" $((SECONDS / 60)) $((SECONDS % 6
 # both: scripts/relaxed-simd.json).
 mapfile -t RELAXED < <(node -e 'for (const a of require("./scripts/relaxed-simd.json").cargo) console.log(a)')
 
+# wasm-bindgen-test-runner gives a browser suite 20 s in all by default; the Chromium suites
+# take 10-12 s on a quiet 2-core machine and failed at 20 s beside a concurrent build.
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-120}
+
 step "setup"
 bash scripts/setup.sh
 
