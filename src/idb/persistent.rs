@@ -102,6 +102,11 @@ impl Persistent {
         {
             return Ok(index);
         }
+        self.reload(tx).await
+    }
+
+    /// The index as stored in `tx`, read again (header and pages); sets its generation.
+    async fn reload(&self, tx: &Tx) -> Result<Index> {
         let Some(stored) = tx.read_index().await? else {
             return Err(Error::Storage(Storage::Removed));
         };
@@ -184,6 +189,12 @@ impl Persistent {
     /// The best hits for `query` (see [`Index::search_with`]), given to `f`: codes scanned
     /// in memory, candidates re-scored with their originals read in one read-only
     /// transaction.
+    ///
+    /// One round trip: the read of the stored generation is issued first and the
+    /// candidates' reads right after it, before either is awaited, so the several-contexts
+    /// check costs no serial round trip. The transaction is a snapshot: if the generation
+    /// read shows another context wrote since the codes in memory were read, the answer is
+    /// dropped, the index read again in the same transaction, and the search run on it.
     pub async fn search<R>(
         &self,
         query: &[f32],
@@ -192,8 +203,24 @@ impl Persistent {
         f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
     ) -> Result<(R, Timings)> {
         let tx = self.store.read()?;
-        let index = self.take(&tx).await?;
+        let generation = tx.ask_generation()?;
         let originals = TxOriginals::new(&tx, self.params.dimensions);
+        let index = match self.index.take() {
+            Some(index) => {
+                let answer = index.search_with(query, options, &originals, clock).await;
+                if generation.await? == self.generation.get() {
+                    let out = answer.map(|a| (f(a.hits(&index).collect()), a.timings));
+                    self.keep(index);
+                    return out;
+                }
+                drop(answer);
+                self.reload(&tx).await?
+            }
+            None => {
+                generation.await?;
+                self.reload(&tx).await?
+            }
+        };
         let out = index
             .search_then(query, options, &originals, clock, f)
             .await;

@@ -127,7 +127,15 @@ impl Tx {
 
     /// The stored generation.
     pub async fn generation(&self) -> Result<u64> {
-        generation_of(&get_generation(&self.meta)?.settled().await?)
+        self.ask_generation()?.await
+    }
+
+    /// Issues the read of the stored generation now; the future resolves to it. Requests of
+    /// one transaction are answered in the order issued, so reads issued after it, before it
+    /// is awaited, travel with it: one round trip for all.
+    pub fn ask_generation(&self) -> Result<impl core::future::Future<Output = Result<u64>>> {
+        let pending = get_generation(&self.meta)?;
+        Ok(async move { generation_of(&pending.settled().await?) })
     }
 
     /// The header, every page (in page order) and the generation; `None` if no index is
