@@ -51,7 +51,7 @@ impl Pending {
                 .request
                 .result()
                 .map_err(|e| storage_error(self.doing, e)),
-            Err(_) => Err(storage_error(self.doing, request_error(&self.request))),
+            Err(_) => Err(failure(self.doing, &self.request)),
         }
     }
 }
@@ -61,6 +61,27 @@ pub fn request_error(request: &IdbRequest) -> JsValue {
         Ok(Some(error)) => error.into(),
         Ok(None) | Err(_) => JsValue::UNDEFINED,
     }
+}
+
+/// The error of a failed request, made while `doing`: the transaction's when the request
+/// failed only because its transaction was aborted (see [`transaction_error`]).
+pub fn failure(doing: &str, request: &IdbRequest) -> Error {
+    match transaction_error(request) {
+        Some(cause) => storage_error("writing the index", cause),
+        None => storage_error(doing, request_error(request)),
+    }
+}
+
+/// For a request that failed because its transaction was aborted (`AbortError`), the
+/// transaction's error, the cause; `None` otherwise. Firefox meets a full quota by aborting
+/// the whole transaction, so the call sees a pending read fail with `AbortError` while the
+/// transaction's error says `QuotaExceededError` (Chromium fails the write itself).
+fn transaction_error(request: &IdbRequest) -> Option<JsValue> {
+    let own = request.error().ok().flatten()?;
+    if own.name() != "AbortError" {
+        return None;
+    }
+    Some(request.transaction()?.error()?.into())
 }
 
 /// An error from IndexedDB as the crate's error, naming the operation. A full quota gets

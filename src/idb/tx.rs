@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
 
 use super::block::{Block, BlockEntries};
-use super::request::{Pending, bytes_of, events, issue, request_error, storage_error};
+use super::request::{Pending, bytes_of, events, failure, issue, request_error, storage_error};
 use crate::error::{Damage, Error, Result};
 
 pub(super) const META: &str = "meta";
@@ -64,14 +64,11 @@ async fn get_blocks(
         .map_err(|e| storage_error("reading originals", e))?;
     let all: Array = requests.iter().map(events).collect();
     if JsFuture::from(Promise::all(&all)).await.is_err() {
-        let failed = requests
-            .iter()
-            .map(request_error)
-            .find(|e| !e.is_undefined());
-        return Err(storage_error(
-            "reading originals",
-            failed.unwrap_or(JsValue::UNDEFINED),
-        ));
+        let failed = requests.iter().find(|r| !request_error(r).is_undefined());
+        return Err(match failed {
+            Some(request) => failure("reading originals", request),
+            None => storage_error("reading originals", JsValue::UNDEFINED),
+        });
     }
     let values = requests
         .iter()
