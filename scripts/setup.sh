@@ -35,11 +35,13 @@ if ! $DEMO_ONLY && ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VER
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 
-if ! $DEMO_ONLY && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
-  log "installing Debian's chromium and chromium-driver"
+# The browser tests run in both engines: Chromium (playwright-core, and chromedriver for the
+# wasm-bindgen suites) and Firefox ESR (puppeteer-core over WebDriver BiDi).
+if ! $DEMO_ONLY && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v firefox-esr >/dev/null; }; then
+  log "installing Debian's chromium, chromium-driver and firefox-esr (about a minute)"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver firefox-esr >/dev/null
 fi
 
 if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -3,7 +3,8 @@
 # check: formatting (Rust, and JS with Biome), the JS linter (Biome), clippy (native and
 # wasm32, both SIMD tiers), native tests (with the recall tests on ../shared/data when it is present), wasm tests in Node and in headless
 # Chromium (page and dedicated worker; the relaxed-SIMD tier's in Chromium), a short fuzzing
-# run, the package build, and JS tests of the built package. The embedder crate (embed/) is
+# run, the package build, and JS tests of the built package (browser ones in Chromium and
+# Firefox ESR). The embedder crate (embed/) is
 # checked the same way; its model files are fetched once (scripts/model.mjs, SHA-256 checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,6 +71,6 @@ node scripts/build.mjs
 step "the WordNet demo's prebuilt index: 20,000 glosses embedded natively (scripts/demo-data.mjs, cached)"
 node scripts/demo-data.mjs --profile test
 
-step "JS tests of the built package (Node, and headless Chromium via playwright-core)"
+step "JS tests of the built package (Node; headless Chromium via playwright-core and Firefox ESR via puppeteer-core)"
 node --test tests/js/
 step "all checks passed"

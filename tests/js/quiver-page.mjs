@@ -1,18 +1,35 @@
-// Shared by the Chromium tests: the test server and browser, and a page of the server's
-// origin with the package loaded.
+// Shared by the browser tests: the engines they run in, the test server and browser, and a
+// page of the server's origin with the package loaded.
 import { after, before } from "node:test";
 import { launchChromium } from "../../scripts/chromium.mjs";
+import { firefoxPath, hasFirefox, launchFirefox } from "../../scripts/firefox.mjs";
 import { serve } from "../../scripts/serve.mjs";
 
-/** Starts the test server (`serve` options) and Chromium before the file's tests and stops
- * them after; returns an object whose `server`, `base` (the origin) and `browser` are set
- * once the tests run. */
-export function withChromium(options = {}) {
-  const env = {};
+/** The engines every browser test runs in: Chromium (Blink, V8) and Firefox (Gecko,
+ * SpiderMonkey), whose IndexedDB, quota and wasm engines are separate implementations. */
+export const ENGINES = ["chromium", "firefox"];
+
+/** Launches `engine` headless (see scripts/chromium.mjs and scripts/firefox.mjs). */
+export function launch(engine, options = {}) {
+  if (engine === "chromium") return launchChromium();
+  if (!hasFirefox()) {
+    throw new Error(`Firefox not found at ${firefoxPath()}: run \`bash scripts/setup.sh\` (or set $FIREFOX)`);
+  }
+  return launchFirefox(options);
+}
+
+/** [`withBrowser`] in Chromium. */
+export const withChromium = (options = {}) => withBrowser("chromium", options);
+
+/** Starts the test server (`serve` options) and `engine` before the suite's tests and stops
+ * them after; returns an object whose `server`, `base` (the origin), `browser` and `engine`
+ * are set once the tests run. `launchOptions` go to [`launch`]. */
+export function withBrowser(engine, options = {}, launchOptions = {}) {
+  const env = { engine };
   before(async () => {
     env.server = await serve(0, options);
     env.base = `http://127.0.0.1:${env.server.address().port}`;
-    env.browser = await launchChromium();
+    env.browser = await launch(engine, launchOptions);
   });
   after(async () => {
     await env.browser?.close();
