@@ -1,17 +1,17 @@
 // The embedder as shipped (dist/, `quiver/embedder`): parity with sentence-transformers on real
-// WordNet texts in Node and in headless Chromium, and clear errors for bad arguments.
+// WordNet texts in Node and in headless Chromium and Firefox, and clear errors for bad arguments.
 // Parity needs ../shared/data (skipped with a note without it); the model files are fetched
 // by scripts/model.mjs (SHA-256 checked).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Embedder } from "../../dist/embedder-node.js";
 import { ensureModel } from "../../scripts/model.mjs";
 import { dataDir, halfTable } from "../../scripts/real-data.mjs";
-import { withChromium } from "./quiver-page.mjs";
+import { ENGINES, withBrowser } from "./quiver-page.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const DIM = 384;
@@ -133,38 +133,42 @@ test("bad arguments get errors that say what was expected", async () => {
   await assert.rejects(embedder.embed("ok"), /this Embedder was freed/);
 });
 
-const env = withChromium({
-  mounts: [
-    ["/dist/", join(root, "dist")],
-    ["/model/", join(root, ".model")],
-    ["/", join(root, "www")],
-  ],
-});
+for (const engine of ENGINES) {
+  describe(engine, () => {
+    const env = withBrowser(engine, {
+      mounts: [
+        ["/dist/", join(root, "dist")],
+        ["/model/", join(root, ".model")],
+        ["/", join(root, "www")],
+      ],
+    });
 
-test("in Chromium, the same texts have cosine >= 0.999, and a 10-word query is timed", {
-  skip: data ? false : "SKIPPED: ../shared/data not found",
-}, async () => {
-  const parity = sample();
-  const page = await env.browser.newPage();
-  await page.goto(`${env.base}/blank`);
-  const result = await page.evaluate(async (texts) => {
-    const { Embedder } = await import("/dist/embedder.js");
-    const embedder = await Embedder.load("/model/");
-    const vectors = await embedder.embed(texts);
-    const times = [];
-    for (let i = 0; i < 21; i++) {
-      const start = performance.now();
-      await embedder.embed("a small domesticated feline kept as a pet that purrs softly");
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    return { vectors: Array.from(vectors), median: times[10] };
-  }, parity.texts);
-  const worst = worstCosine(result.vectors, parity);
-  console.log(
-    `Chromium wasm parity: ${parity.texts.length} texts, lowest cosine ${worst.cosine.toFixed(6)} (doc ${worst.doc}); ` +
-      `10-word query median ${result.median.toFixed(1)} ms (a figure, not a check: see npm run bench)`,
-  );
-  assert.ok(worst.cosine >= 0.999, `doc ${worst.doc}: cosine ${worst.cosine}`);
-  await page.close();
-});
+    test("the same texts have cosine >= 0.999, and a 10-word query is timed", {
+      skip: data ? false : "SKIPPED: ../shared/data not found",
+    }, async () => {
+      const parity = sample();
+      const page = await env.browser.newPage();
+      await page.goto(`${env.base}/blank`);
+      const result = await page.evaluate(async (texts) => {
+        const { Embedder } = await import("/dist/embedder.js");
+        const embedder = await Embedder.load("/model/");
+        const vectors = await embedder.embed(texts);
+        const times = [];
+        for (let i = 0; i < 21; i++) {
+          const start = performance.now();
+          await embedder.embed("a small domesticated feline kept as a pet that purrs softly");
+          times.push(performance.now() - start);
+        }
+        times.sort((a, b) => a - b);
+        return { vectors: Array.from(vectors), median: times[10] };
+      }, parity.texts);
+      const worst = worstCosine(result.vectors, parity);
+      console.log(
+        `${engine} wasm parity: ${parity.texts.length} texts, lowest cosine ${worst.cosine.toFixed(6)} (doc ${worst.doc}); ` +
+          `10-word query median ${result.median.toFixed(1)} ms (a figure, not a check: see npm run bench)`,
+      );
+      assert.ok(worst.cosine >= 0.999, `doc ${worst.doc}: cosine ${worst.cosine}`);
+      await page.close();
+    });
+  });
+}

@@ -1,7 +1,7 @@
 // The package as users get it: `npm pack` (of the dist/ built by `npm run build`) installed
 // into a scratch project, then each example in examples/ run there: the Node script, the
 // TypeScript check of every example against the shipped .d.ts, a Vite build served and
-// searched in Chromium, and the Manifest V3 extension loaded unpacked into Chromium, whose
+// searched in Chromium and Firefox, and the Manifest V3 extension loaded unpacked into Chromium, whose
 // service worker indexes into IndexedDB and still has its index after a browser restart.
 
 import assert from "node:assert/strict";
@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { CHROMIUM_ARGS, launchChromium } from "../../scripts/chromium.mjs";
+import { CHROMIUM_ARGS } from "../../scripts/chromium.mjs";
 import { serve } from "../../scripts/serve.mjs";
+import { ENGINES, launch } from "./quiver-page.mjs";
+import { ui } from "./ui.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "quiver-examples-"));
@@ -77,7 +79,7 @@ test("every example type-checks against the shipped .d.ts (tsc --noEmit)", () =>
   }
 });
 
-test("examples/vite builds with Vite, and the built app searches in Chromium (page and worker)", async () => {
+test("examples/vite builds with Vite, and the built app searches in Chromium and Firefox (page and worker)", async () => {
   const vite = join(root, "node_modules", "vite", "bin", "vite.js");
   const out = join(scratch, "vite-dist");
   run("node", [vite, "build", join(scratch, "vite"), "--outDir", out, "--emptyOutDir", "--logLevel", "warn"], {
@@ -91,20 +93,26 @@ test("examples/vite builds with Vite, and the built app searches in Chromium (pa
     );
   }
   const server = await serve(0, { site: out });
-  const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
-    await page.locator("#status[data-done]").waitFor({ timeout: 30_000 });
-    const result = JSON.parse(await page.locator("#status").textContent());
-    assert.deepEqual(result.simd, "relaxed-simd");
-    assert.equal(result.page[0], "item-7");
-    assert.equal(result.worker[0], "item-7");
-    assert.deepEqual(errors, []);
+    for (const engine of ENGINES) {
+      const browser = await launch(engine);
+      try {
+        const page = await browser.newPage();
+        const errors = [];
+        page.on("pageerror", (e) => errors.push(e.message));
+        await page.goto(`http://127.0.0.1:${server.address().port}/`);
+        const { waitFor, text } = ui(page);
+        await waitFor("#status[data-done]");
+        const result = JSON.parse(await text("#status"));
+        assert.deepEqual(result.simd, "relaxed-simd", engine);
+        assert.equal(result.page[0], "item-7", engine);
+        assert.equal(result.worker[0], "item-7", engine);
+        assert.deepEqual(errors, [], engine);
+      } finally {
+        await browser.close();
+      }
+    }
   } finally {
-    await browser.close();
     server.close();
   }
 });

@@ -49,6 +49,13 @@ export function ui(page) {
         timeout,
       );
     },
+    /** Waits until an element matches `selector`. */
+    waitFor: (selector, timeout = 30_000) =>
+      poll(
+        selector,
+        () => page.evaluate((selector) => (document.querySelector(selector) ? true : undefined), selector),
+        timeout,
+      ),
     /** Waits until the text of `selector` is `expected`. */
     waitTextOf: (selector, expected, timeout = 30_000) =>
       poll(
