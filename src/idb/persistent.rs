@@ -205,25 +205,23 @@ impl Persistent {
         let tx = self.store.read()?;
         let generation = tx.ask_generation()?;
         let originals = TxOriginals::new(&tx, self.params.dimensions);
-        let index = match self.index.take() {
-            Some(index) => {
-                let answer = index.search_with(query, options, &originals, clock).await;
-                if generation.await? == self.generation.get() {
-                    let out = answer.map(|a| (f(a.hits(&index).collect()), a.timings));
-                    self.keep(index);
-                    return out;
-                }
-                drop(answer);
-                self.reload(&tx).await?
-            }
-            None => {
-                generation.await?;
-                self.reload(&tx).await?
-            }
+        // `check`: the generation read, to compare once the held index has answered; none
+        // when the index is read here (the read brings its generation).
+        let (mut index, check) = match self.index.take() {
+            Some(index) => (index, Some(generation)),
+            None => (self.reload(&tx).await?, None),
         };
-        let out = index
-            .search_then(query, options, &originals, clock, f)
-            .await;
+        let mut answer = index.search_with(query, options, &originals, clock).await;
+        if let Some(generation) = check {
+            let stored = generation.await;
+            if !matches!(stored, Ok(g) if g == self.generation.get()) {
+                drop(answer);
+                stored?;
+                index = self.reload(&tx).await?;
+                answer = index.search_with(query, options, &originals, clock).await;
+            }
+        }
+        let out = answer.map(|a| (f(a.hits(&index).collect()), a.timings));
         self.keep(index);
         out
     }
