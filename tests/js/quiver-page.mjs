@@ -18,18 +18,15 @@ export function launch(engine, options = {}) {
   return launchFirefox(options);
 }
 
-/** [`withBrowser`] in Chromium. */
-export const withChromium = (options = {}) => withBrowser("chromium", options);
-
 /** Starts the test server (`serve` options) and `engine` before the suite's tests and stops
- * them after; returns an object whose `server`, `base` (the origin), `browser` and `engine`
- * are set once the tests run. `launchOptions` go to [`launch`]. */
-export function withBrowser(engine, options = {}, launchOptions = {}) {
-  const env = { engine };
+ * them after; returns an object whose `server`, `base` (the origin) and `browser` are set
+ * once the tests run. */
+export function withBrowser(engine, options = {}) {
+  const env = {};
   before(async () => {
     env.server = await serve(0, options);
     env.base = `http://127.0.0.1:${env.server.address().port}`;
-    env.browser = await launch(engine, launchOptions);
+    env.browser = await launch(engine);
   });
   after(async () => {
     await env.browser?.close();
