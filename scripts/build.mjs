@@ -8,14 +8,27 @@
 //   quiver_embed.js, quiver_embed_bg.wasm   the embedder (embed/), a module of its own that
 //                              only `quiver/embedder` (embedder.js, embedder-node.js) loads
 // Each .wasm is optimised with binaryen from npm (Debian's wasm-opt 108 corrupts
-// wasm-bindgen output: never the one on PATH).
+// wasm-bindgen output: never the one on PATH). binaryen from npm is itself wasm and runs on one
+// core: the embedder's 4 MB take it about 110 s. So its output is kept in target/wasm-opt/ under
+// the checksum of its input and arguments (a rebuild with nothing changed skips it), and the
+// embedder is optimised in a child process while cargo builds the quiver tiers.
 //
 // Usage: node scripts/build.mjs [--bench | --bench-only]   (--bench: also builds both tiers
 //   with benchmark timers: pkg/bench (Node, CommonJS, SIMD128), pkg/bench-web and
 //   pkg/bench-web-relaxed (browser, one per tier); --bench-only: those alone, as
 //   `npm run bench:ab` needs of the build it compares against)
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -33,6 +46,7 @@ if (!existsSync(wasmOpt)) {
   console.error("node_modules/.bin/wasm-opt is missing: run `npm install` (binaryen from npm).");
   process.exit(1);
 }
+const BINARYEN = JSON.parse(readFileSync(join(root, "node_modules", "binaryen", "package.json"), "utf8")).version;
 
 // Rust 1.95's wasm32 default features, plus SIMD128 (and relaxed SIMD for that tier).
 const FEATURES = [
@@ -56,7 +70,35 @@ const TIERS = {
 
 /** Builds one tier with `features` and runs wasm-bindgen for `target` into `out`; returns
  * the glue's text. */
-function build(tier, { features = [], target, out, wasmName = "quiver_bg.wasm" }) {
+/** `wasm-opt args input -o output`, or a copy of its kept output for the same input and
+ * arguments; resolves when `output` is written. Runs in a child process, so that the caller
+ * can go on building meanwhile. */
+function optimise(args, input, output) {
+  const key = createHash("sha256")
+    .update(JSON.stringify([BINARYEN, args]))
+    .update(readFileSync(input))
+    .digest("hex");
+  const kept = join(root, "target", "wasm-opt", `${key}.wasm`);
+  mkdirSync(dirname(output), { recursive: true });
+  if (existsSync(kept)) {
+    copyFileSync(kept, output);
+    return Promise.resolve();
+  }
+  mkdirSync(dirname(kept), { recursive: true });
+  const partial = `${kept}.partial`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(wasmOpt, [...args, input, "-o", partial], { cwd: root, stdio: "inherit" });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (code !== 0) return reject(new Error(`wasm-opt ${input} failed (${signal ?? `exit code ${code}`})`));
+      renameSync(partial, kept);
+      copyFileSync(kept, output);
+      resolve();
+    });
+  });
+}
+
+async function build(tier, { features = [], target, out, wasmName = "quiver_bg.wasm" }) {
   const { cargo, opt } = TIERS[tier];
   run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", ...features, ...cargo]);
   const targetDir = cargo.includes("--target-dir") ? cargo[cargo.indexOf("--target-dir") + 1] : "target";
@@ -65,7 +107,7 @@ function build(tier, { features = [], target, out, wasmName = "quiver_bg.wasm" }
   rmSync(scratch, { recursive: true, force: true });
   run("wasm-bindgen", ["--target", target, "--out-dir", scratch, "--out-name", "quiver", wasm]);
   mkdirSync(out, { recursive: true });
-  run(wasmOpt, ["-O3", ...FEATURES, ...opt, join(scratch, "quiver_bg.wasm"), "-o", join(out, wasmName)]);
+  await optimise(["-O3", ...FEATURES, ...opt], join(scratch, "quiver_bg.wasm"), join(out, wasmName));
   return scratch;
 }
 
@@ -75,11 +117,11 @@ function size(file) {
 }
 
 /** Both tiers into `out`, with one shared glue; fails if the tiers' glue differs. */
-function buildPackage(out) {
+async function buildPackage(out) {
   rmSync(out, { recursive: true, force: true });
   const glue = {};
   for (const [tier, { file }] of Object.entries(TIERS)) {
-    const scratch = build(tier, { target: "web", out, wasmName: file });
+    const scratch = await build(tier, { target: "web", out, wasmName: file });
     glue[tier] = readFileSync(join(scratch, "quiver.js"), "utf8");
     for (const name of ["quiver.js", "quiver.d.ts"]) copyFileSync(join(scratch, name), join(out, name));
   }
@@ -89,22 +131,30 @@ function buildPackage(out) {
   }
 }
 
-/** The embedder crate (SIMD128 only: its matrix products are float) into `out`. */
+/** The embedder crate (SIMD128 only: its matrix products are float) into `out`; returns once
+ * cargo is done, with a promise of its optimised .wasm. */
 function buildEmbedder(out) {
   run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", "-p", "quiver-embed"]);
   const scratch = join(root, "target", "bindgen", "embed");
   rmSync(scratch, { recursive: true, force: true });
   const wasm = join(root, "target", "wasm32-unknown-unknown", "release", "quiver_embed.wasm");
   run("wasm-bindgen", ["--target", "web", "--out-dir", scratch, "--out-name", "quiver_embed", wasm]);
-  run(wasmOpt, ["-O3", ...FEATURES, join(scratch, "quiver_embed_bg.wasm"), "-o", join(out, "quiver_embed_bg.wasm")]);
+  mkdirSync(out, { recursive: true });
   for (const name of ["quiver_embed.js", "quiver_embed.d.ts"]) copyFileSync(join(scratch, name), join(out, name));
+  return optimise(["-O3", ...FEATURES], join(scratch, "quiver_embed_bg.wasm"), join(out, "quiver_embed_bg.wasm"));
 }
 
 const benchOnly = process.argv.includes("--bench-only");
 if (!benchOnly) {
   const dist = join(root, "dist");
-  buildPackage(dist);
-  buildEmbedder(dist);
+  // The embedder first, so that binaryen optimises it on one core while cargo builds the
+  // quiver tiers (mostly their one LTO codegen unit, on one core too).
+  const staging = join(root, "target", "embedder-dist");
+  rmSync(staging, { recursive: true, force: true });
+  const embedder = buildEmbedder(staging);
+  await buildPackage(dist);
+  await embedder;
+  for (const name of readdirSync(staging)) copyFileSync(join(staging, name), join(dist, name));
   for (const name of readdirSync(join(root, "js"))) copyFileSync(join(root, "js", name), join(dist, name));
   for (const name of ["quiver_bg.wasm", "quiver_relaxed_bg.wasm", "quiver.js", "index.js", "quiver_embed_bg.wasm"]) {
     console.log(`dist/${name}: ${size(join(dist, name))}`);
@@ -121,7 +171,7 @@ if (benchOnly || process.argv.includes("--bench")) {
   ]) {
     const dir = join(root, "pkg", out);
     rmSync(dir, { recursive: true, force: true });
-    const scratch = build(tier, { features, target, out: dir });
+    const scratch = await build(tier, { features, target, out: dir });
     copyFileSync(join(scratch, "quiver.js"), join(dir, "quiver.js"));
     if (target === "nodejs") {
       // The repository's package.json says "type": "module"; this glue is CommonJS.
