@@ -2,7 +2,7 @@
 // page. Import this module before any library: it wraps WebAssembly's constructors so that
 // every linear memory a library creates or exports is counted, whatever its toolchain
 // (wasm-bindgen, Emscripten, hand-written).
-import { RUNS, runKey } from "./libraries.mjs";
+import { EF_GRID, RUNS, runKey } from "./libraries.mjs";
 
 const K = 10;
 const memories = new Set();
@@ -74,13 +74,13 @@ export async function measure(key, { set, docs, queries, truth }, env, { maxQuer
   const codesOnly = lib.codesOnly?.();
   const held = lib.held?.() ?? null;
 
-  // HNSW's search breadth: the smallest ef from the list whose recall@10 over the queries
+  // HNSW's search breadth: the smallest ef of EF_GRID whose recall@10 over the queries
   // reaches 0.95. Tuned on the very queries it is then timed on, which favours the library: a
   // user would tune on a sample and see a little less.
   let tuned;
   if (lib.tune) {
     env.progress("tuning ef");
-    for (const ef of [16, 32, 64, 128, 256, 512, 1000]) {
+    for (const ef of EF_GRID) {
       await lib.tune(ef);
       let sum = 0;
       for (let q = 0; q < nq; q++) sum += recallOf(await lib.search(query(q), K), truth, q);

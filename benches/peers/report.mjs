@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { SETS } from "./data.mjs";
+import { EF_GRID } from "./libraries.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -107,7 +108,7 @@ ${Object.entries(SETS)
 - **Each run** (\`benches/peers/measure.mjs\`) happens in a fresh Node process (\`node --expose-gc\`) or a fresh headless Chromium with a fresh on-disk profile, as a user's browser has (cross-origin isolated, so \`performance.now()\` has 5 µs steps):
   1. load the library; collect garbage; note wasm memory, JS heap and (Node) RSS;
   2. **build**: add every vector (timed) as the library's docs show (batched inserts, one transaction, etc.); collect garbage; note memory again;
-  3. for HNSW "tuned" settings, pick the smallest ef in 16, 32, …, 512, 1000 (pgvector's maximum) whose recall@10 over the queries reaches 0.95 (tuned on the timed queries themselves, which favours the library);
+  3. for HNSW "tuned" settings, pick the smallest ef in ${EF_GRID.join(", ")} (pgvector's maximum) whose recall@10 over the queries reaches 0.95 (tuned on the timed queries themselves, which favours the library);
   4. warm up (20 queries and at least 500 ms), then time each query alone (k = 10, one thread), for all queries or 10 s, at least 50.
 - **Figures:** recall@10 = mean overlap of the returned 10 with the exact 10; latency p50 / p95 / p99 over the timed queries; QPS = queries / total query time; build = wall time of step 2; **wasm after build** = the size of every WebAssembly memory the library created (counted by wrapping \`WebAssembly.Memory\`, \`Instance\` and \`instantiate\` before the library loads; linear memory never shrinks, so this includes the build's peak); **÷ n**: that size per vector (it includes the library's fixed base, which 100k vectors dilute); **growth**: what the build added, per vector, for wasm memory, JS heap and process RSS (Node only: a page cannot see its process's RSS). Growth alone undercounts libraries that reserve memory up front (PGlite starts at 463 MB). quiver's \`memoryBytes\` (what the index holds, without allocator slack or transient copies) is in the notes.
 - **Settings:** each library's documented defaults, with the deviations in the notes column; quiver at its defaults (binary codes, oversampling 10, rescoring from the originals) and at every quantization, with and without rescoring ("codes only" = an index loaded with \`Index.fromBytes\` from \`toBytes({ originals: false })\`, as a static site ships it; its "build" is that load), and in Chromium rescoring from IndexedDB (\`Index.open\`).
