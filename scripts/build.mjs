@@ -68,8 +68,6 @@ const TIERS = {
   },
 };
 
-/** Builds one tier with `features` and runs wasm-bindgen for `target` into `out`; returns
- * the glue's text. */
 /** `wasm-opt args input -o output`, or a copy of its kept output for the same input and
  * arguments; resolves when `output` is written. Runs in a child process, so that the caller
  * can go on building meanwhile. */
@@ -98,6 +96,8 @@ function optimise(args, input, output) {
   });
 }
 
+/** Builds one tier with `features`, runs wasm-bindgen for `target` and optimises its .wasm into
+ * `out` as `wasmName`; returns the folder holding the glue (quiver.js, quiver.d.ts). */
 async function build(tier, { features = [], target, out, wasmName = "quiver_bg.wasm" }) {
   const { cargo, opt } = TIERS[tier];
   run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", ...features, ...cargo]);

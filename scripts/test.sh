@@ -51,16 +51,8 @@ cargo test
 step "native tests of the embedder (parity with sentence-transformers needs ../shared/data)"
 cargo test -p quiver-embed -- --nocapture
 
-step "recall on the real data (../shared/data; skipped with a note when absent): built now, run in the background"
-# The recall tests run on one core for about two minutes: they go on beside the wasm tests and
-# fuzzing, and their output is printed whole when they end (step "recall on the real data: results").
-# The test binary runs by itself, not under cargo, which would hold target/'s lock meanwhile.
-recall_bin="$(cargo test --release --test recall --no-run --message-format=json |
-  node -e 'for (const l of require("fs").readFileSync(0, "utf8").split("\n")) { const m = l && JSON.parse(l); if (m.executable && m.target?.name === "recall") console.log(m.executable) }')"
-recall_log="$(mktemp)"
-"$recall_bin" --ignored --nocapture --test-threads 1 >"$recall_log" 2>&1 &
-recall_pid=$!
-trap 'kill "$recall_pid" 2>/dev/null || true; rm -f "$recall_log"' EXIT
+step "recall on the real data (../shared/data; skipped with a note when absent)"
+cargo test --release --test recall -- --ignored --nocapture --test-threads 1
 
 step "wasm tests: Node, Chromium page, Chromium dedicated worker"
 cargo test --target wasm32-unknown-unknown
@@ -72,14 +64,6 @@ WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown "${RELAXED
 
 step "fuzzing: kept corpus and regressions, then 20 s per target (scripts/fuzz.sh)"
 bash scripts/fuzz.sh 20
-
-step "recall on the real data: results"
-if ! wait "$recall_pid"; then
-  cat "$recall_log"
-  echo "the recall tests failed (output above)"
-  exit 1
-fi
-cat "$recall_log"
 
 step "build the npm package"
 node scripts/build.mjs
