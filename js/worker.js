@@ -113,7 +113,7 @@ export class WorkerIndex {
   }
   /** Milliseconds of the last search's phases: [scan, IndexedDB reads, rescoring]. */
   lastSearchTimings() {
-    return Float64Array.from(this.#info.lastSearchTimings ?? [0, 0, 0]);
+    return Float64Array.from(this.#info.lastSearchTimings ?? [0, 0, 0, 0]);
   }
   /** The kernel tier the worker runs. */
   get simd() {

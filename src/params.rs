@@ -76,6 +76,10 @@ pub enum Quantization {
         centered: bool,
         /// How queries are scored.
         query: BinaryQuery,
+        /// Refinement bits per dimension beyond the sign (0 to 4; see
+        /// [`crate::quant::refine`]): the scan's best candidates are re-estimated with them,
+        /// and only those whose error bound can still reach the top k are re-scored.
+        refine: u8,
     },
     /// Product quantization.
     Pq {
@@ -109,6 +113,7 @@ impl Quantization {
     pub const BINARY_DEFAULT: Quantization = Quantization::Binary {
         centered: false,
         query: BinaryQuery::Asymmetric,
+        refine: 3,
     };
 
     /// Default PQ parameters for `dimensions`: 8-bit codes, sub-vectors of 8 dimensions
@@ -164,6 +169,12 @@ impl IndexParams {
                     reason: format!("got {quantile}; expected a number in (0.5, 1]"),
                 });
             }
+            Quantization::Binary { refine, .. } if refine > 4 => {
+                return Err(Error::InvalidOption {
+                    name: "binary.refine",
+                    reason: format!("got {refine}; expected an integer from 0 to 4"),
+                });
+            }
             Quantization::Pq {
                 subspaces, bits, ..
             } => {
@@ -205,12 +216,16 @@ impl IndexParams {
         let quantization = match p.quantization {
             Quantization::None => String::new(),
             Quantization::Int8 { quantile } => format!(" (quantile {quantile})"),
-            Quantization::Binary { centered, query } => {
+            Quantization::Binary {
+                centered,
+                query,
+                refine,
+            } => {
                 let query = match query {
                     BinaryQuery::Hamming => "hamming",
                     BinaryQuery::Asymmetric => "asymmetric",
                 };
-                format!(" (centered {centered}, query \"{query}\")")
+                format!(" (centered {centered}, query \"{query}\", refine {refine})")
             }
             Quantization::Pq {
                 subspaces, bits, ..
@@ -240,13 +255,22 @@ impl IndexParams {
                 w.u8(1);
                 w.f32(quantile);
             }
-            Quantization::Binary { centered, query } => {
-                w.u8(2);
+            Quantization::Binary {
+                centered,
+                query,
+                refine,
+            } => {
+                // Tag 2 is binary without refinement, as stored before refinement existed;
+                // tag 4 adds the refinement bits.
+                w.u8(if refine == 0 { 2 } else { 4 });
                 w.u8(u8::from(centered));
                 w.u8(match query {
                     BinaryQuery::Hamming => 1,
                     BinaryQuery::Asymmetric => 2,
                 });
+                if refine > 0 {
+                    w.u8(refine);
+                }
             }
             Quantization::Pq {
                 subspaces,
@@ -281,7 +305,7 @@ impl IndexParams {
             1 => Quantization::Int8 {
                 quantile: r.f32("int8 quantile")?,
             },
-            2 => {
+            tag @ (2 | 4) => {
                 let centered = r.flag("binary centered")?;
                 let query = match r.u8("binary query mode")? {
                     1 => BinaryQuery::Hamming,
@@ -291,7 +315,16 @@ impl IndexParams {
                         return Err(r.invalid("binary query mode", "1 or 2", found));
                     }
                 };
-                Quantization::Binary { centered, query }
+                let refine = if tag == 4 {
+                    r.u8("binary refine bits")?
+                } else {
+                    0
+                };
+                Quantization::Binary {
+                    centered,
+                    query,
+                    refine,
+                }
             }
             3 => {
                 let subspaces = r.u32("pq subspaces")? as usize;
@@ -308,7 +341,7 @@ impl IndexParams {
             }
             other => {
                 let found = Some(other.to_string());
-                return Err(r.invalid("quantization tag", "0, 1, 2 or 3", found));
+                return Err(r.invalid("quantization tag", "0 to 4", found));
             }
         };
         IndexParams::new(dimensions, metric, quantization)

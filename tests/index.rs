@@ -14,13 +14,19 @@ use quiver::{
     SearchOptions,
 };
 
-const ALL_QUANTIZATIONS: [Quantization; 6] = [
+const ALL_QUANTIZATIONS: [Quantization; 7] = [
     Quantization::None,
     Quantization::INT8_DEFAULT,
     Quantization::BINARY_DEFAULT,
     Quantization::Binary {
         centered: true,
         query: BinaryQuery::Hamming,
+        refine: 2,
+    },
+    Quantization::Binary {
+        centered: false,
+        query: BinaryQuery::Asymmetric,
+        refine: 0,
     },
     Quantization::Pq {
         subspaces: 8,

@@ -221,11 +221,13 @@ proptest! {
 
     #[test]
     fn binary_agrees_with_the_model(
-        metric in metric(), centered: bool, hamming: bool, steps in steps(), seed: u64,
+        metric in metric(), centered: bool, hamming: bool, refine in 0u8..=4, steps in steps(),
+        seed: u64,
     ) {
         let query = if hamming { BinaryQuery::Hamming } else { BinaryQuery::Asymmetric };
         let floor = if hamming { 0.3 } else { 0.55 };
-        run(Quantization::Binary { centered, query }, metric, 128, &steps, seed, floor);
+        let quantization = Quantization::Binary { centered, query, refine };
+        run(quantization, metric, 128, &steps, seed, floor);
     }
 
     #[test]

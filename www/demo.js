@@ -11,6 +11,12 @@ const D = 384;
 const NOTES = "quiver-demo-notes";
 const state = { indexes: new Map(), ids: null, embedder: null, notes: null };
 
+// With refinement codes the index re-scores only the candidates that can still reach the top k.
+const rescoringLabel = (rescored, candidates, k) =>
+  rescored < candidates
+    ? `Rescoring ${rescored} of ${candidates} candidates (the others cannot reach the top ${k})`
+    : `Rescoring ${candidates} candidates`;
+
 const ms = (value) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
@@ -89,7 +95,7 @@ async function search(event) {
     started = performance.now();
     const hits = await index.search(query, { k, oversampling, rescore });
     const total = performance.now() - started;
-    const [scan, , rescoring] = index.lastSearchTimings();
+    const [scan, , rescoring, rescored] = index.lastSearchTimings();
     const exact = new Set((await index.search(query, { k, exact: true })).map((hit) => hit.id));
     const agree = hits.filter((hit) => exact.has(hit.id)).length;
 
@@ -104,7 +110,10 @@ async function search(event) {
       ["Embedding the query (wasm)", ms(embedding)],
       [`Scan of ${index.size.toLocaleString("en")} ${index.quantization} codes`, ms(scan)],
       ["IndexedDB reads (your notes' originals)", state.notes.size > 0 ? ms(reads) : "no notes yet"],
-      [rescore ? `Rescoring ${Math.ceil(k * oversampling)} candidates` : "Rescoring (off)", ms(rescoring)],
+      [
+        rescore ? rescoringLabel(rescored, Math.min(Math.ceil(k * oversampling), index.size), k) : "Rescoring (off)",
+        ms(rescoring),
+      ],
       ["Search, in all", ms(total)],
     ]);
     table("memory", [

@@ -26,6 +26,7 @@ fn params(u: &mut Unstructured) -> Result<IndexParams> {
         2 => Quantization::Binary {
             centered: u.arbitrary()?,
             query: *u.choose(&[BinaryQuery::Hamming, BinaryQuery::Asymmetric])?,
+            refine: u.int_in_range(0..=4u8)?,
         },
         bits => Quantization::pq_default(d, if bits == 3 { 4 } else { 8 }, Some(1)),
     };

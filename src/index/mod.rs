@@ -76,6 +76,11 @@ impl Index {
         Index::with_home(params, Home::Elsewhere)
     }
 
+    /// Where the index's own originals live, as the search path reads them.
+    pub fn home(&self) -> &dyn Originals {
+        &self.home
+    }
+
     pub(crate) fn with_home(params: IndexParams, home: Home) -> Self {
         Index {
             params,

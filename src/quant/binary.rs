@@ -26,6 +26,8 @@ use crate::search::topk::TopK;
 
 use super::Quantizer;
 use super::fastscan::{Blocks, Table};
+use super::refine::Refinement;
+use crate::search::topk::Candidate;
 
 /// Binary codes of every slot plus what scoring them needs.
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct BinaryCodes {
     aux: Vec<f32>,
     aux_stride: usize,
     has_factor: bool,
+    /// Extra bits per dimension that refine the scan's best candidates (`binary.refine`).
+    refinement: Option<Refinement>,
     /// Reused by `set` for one vector's sign groups (not part of the index's state).
     scratch: Vec<u8>,
 }
@@ -79,36 +83,26 @@ fn sign_groups(center: &[f32], x: &[f32], groups: &mut [u8]) -> (f32, f32) {
 }
 
 impl BinaryCodes {
-    /// Fits on `sample` (`[n][dimensions]`, n ≥ 1): the mean for centring and the mean factor.
-    fn train(
-        dimensions: usize,
-        metric: Metric,
-        centered: bool,
-        query: BinaryQuery,
-        sample: &[f32],
-    ) -> Self {
-        let n = sample.len() / dimensions;
-        let center = if centered {
-            super::mean(sample, dimensions)
-        } else {
-            Vec::new()
+    /// A fitted quantizer for `params` (its centre, possibly empty, and mean factor), with
+    /// no codes yet.
+    fn empty(params: &IndexParams, query: BinaryQuery, center: Vec<f32>, mean_factor: f32) -> Self {
+        let (dimensions, metric) = (params.dimensions, params.metric);
+        let refine = match params.quantization {
+            Quantization::Binary { refine, .. } => refine,
+            _ => 0,
         };
-        let has_factor = centered || metric != Metric::Cosine;
-        let mut groups = vec![0u8; dimensions.div_ceil(4)];
-        let factor_sum: f64 = sample
-            .chunks_exact(dimensions)
-            .map(|x| f64::from(sign_groups(&center, x, &mut groups).0))
-            .sum();
+        let has_factor = !center.is_empty() || metric != Metric::Cosine;
         BinaryCodes {
             dimensions,
             metric,
             query,
             center,
-            mean_factor: (factor_sum / n.max(1) as f64) as f32,
-            blocks: Blocks::new(groups.len()),
+            mean_factor,
+            blocks: Blocks::new(dimensions.div_ceil(4)),
             aux: Vec::new(),
             aux_stride: usize::from(has_factor) + usize::from(metric == Metric::L2),
             has_factor,
+            refinement: (refine > 0).then(|| Refinement::new(dimensions, refine)),
             scratch: Vec::new(),
         }
     }
@@ -116,6 +110,11 @@ impl BinaryCodes {
     /// Number of slots encoded.
     pub fn slots(&self) -> usize {
         self.blocks.slots()
+    }
+
+    /// `|x|²` of `slot` (kept for l2 only, as its last per-vector term).
+    fn x_norm2(&self, slot: u32) -> f32 {
+        self.aux[(slot as usize + 1) * self.aux_stride - 1]
     }
 
     /// `<q, s>` estimated from a table sum.
@@ -147,22 +146,45 @@ impl Quantizer for BinaryCodes {
         1024
     }
 
-    fn code_bytes(_: &Quantization, dimensions: usize) -> usize {
-        8 + dimensions.div_ceil(8)
+    fn code_bytes(quantization: &Quantization, dimensions: usize) -> usize {
+        let refined = match *quantization {
+            Quantization::Binary { refine, .. } if refine > 0 => {
+                Refinement::slot_bytes(dimensions, refine)
+            }
+            _ => 0,
+        };
+        8 + dimensions.div_ceil(8) + refined
     }
 
+    /// Fits on `sample` (`[n][dimensions]`, n ≥ 1): the mean for centring and the mean factor.
     fn fit(params: &IndexParams, sample: &[f32]) -> Self {
         let (centered, query) = match params.quantization {
-            Quantization::Binary { centered, query } => (centered, query),
-            // Not served here (see `serves`): the defaults.
+            Quantization::Binary {
+                centered, query, ..
+            } => (centered, query),
+            // Not served here (see `serves`).
             _ => (false, BinaryQuery::Asymmetric),
         };
-        Self::train(params.dimensions, params.metric, centered, query, sample)
+        let d = params.dimensions;
+        let center = if centered {
+            super::mean(sample, d)
+        } else {
+            Vec::new()
+        };
+        let mut groups = vec![0u8; d.div_ceil(4)];
+        let factor_sum: f64 = (sample.chunks_exact(d))
+            .map(|x| f64::from(sign_groups(&center, x, &mut groups).0))
+            .sum();
+        let mean_factor = (factor_sum / (sample.len() / d).max(1) as f64) as f32;
+        Self::empty(params, query, center, mean_factor)
     }
 
     /// Makes room for `additional` more slots.
     fn try_reserve(&mut self, additional: usize) -> Result<()> {
         self.blocks.try_reserve(additional)?;
+        if let Some(refinement) = &mut self.refinement {
+            refinement.try_reserve(additional)?;
+        }
         try_grow(
             &mut self.aux,
             additional * self.aux_stride,
@@ -190,6 +212,11 @@ impl Quantizer for BinaryCodes {
         }
         if self.metric == Metric::L2 {
             aux[next] = x.iter().map(|v| v * v).sum();
+        }
+        if let Some(refinement) = &mut self.refinement {
+            let center = |j: usize| self.center.get(j).copied().unwrap_or(0.0);
+            let r: Vec<f32> = x.iter().enumerate().map(|(j, &v)| v - center(j)).collect();
+            refinement.set(slot as u32, &r);
         }
     }
 
@@ -252,7 +279,7 @@ impl Quantizer for BinaryCodes {
             let dot = q.q_dot_center + factor * self.q_dot_signs(q, sum);
             match self.metric {
                 Metric::Cosine | Metric::Dot => dot,
-                Metric::L2 => -(q.q_norm2 + aux[aux.len() - 1] - 2.0 * dot),
+                Metric::L2 => -(q.q_norm2 + self.x_norm2(slot as u32) - 2.0 * dot),
             }
         };
         // Without per-vector terms the key falls as the sum rises, so the top-k floor maps to
@@ -275,9 +302,29 @@ impl Quantizer for BinaryCodes {
         self.blocks.scan(&q.table, live, top, limit, key);
     }
 
+    /// Re-keys the candidates with the refinement codes (see [`super::refine`]): the
+    /// estimate of `<q, x> = <q, c> + <q, r>` from the sign and refinement bits, with its
+    /// bound (doubled for l2, whose key holds `2<q, x>`).
+    fn refine(&self, q: &[f32], candidates: &mut [Candidate]) -> Option<Vec<f32>> {
+        let q_dot_center: f32 = q.iter().zip(&self.center).map(|(a, b)| a * b).sum();
+        let q_norm2: f32 = q.iter().map(|v| v * v).sum();
+        let key = |slot: u32, estimate: f32| {
+            let dot = q_dot_center + estimate;
+            match self.metric {
+                Metric::Cosine | Metric::Dot => dot,
+                Metric::L2 => -(q_norm2 + self.x_norm2(slot) - 2.0 * dot),
+            }
+        };
+        let scale = if self.metric == Metric::L2 { 2.0 } else { 1.0 };
+        let signs = |slot: u32, groups: &mut [u8]| self.blocks.get(slot as usize, groups);
+        let refinement = self.refinement.as_ref()?;
+        Some(refinement.rekey(q, candidates, signs, key, scale))
+    }
+
     /// Bytes held.
     fn memory_bytes(&self) -> usize {
-        self.blocks.memory_bytes()
+        self.refinement.as_ref().map_or(0, Refinement::memory_bytes)
+            + self.blocks.memory_bytes()
             + 4 * (self.aux.capacity() + self.center.capacity())
             + self.scratch.capacity()
     }
@@ -294,7 +341,8 @@ impl Quantizer for BinaryCodes {
 
     /// Reads what [`BinaryCodes::write_model`] wrote: the codes of a fitted quantizer, none
     /// stored yet.
-    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Self> {
+        let dimensions = params.dimensions;
         let query = match r.u8("binary query mode")? {
             1 => BinaryQuery::Hamming,
             2 => BinaryQuery::Asymmetric,
@@ -308,19 +356,8 @@ impl Quantizer for BinaryCodes {
             let found = Some(center.len().to_string());
             return Err(r.invalid("binary center length", dimensions.to_string(), found));
         }
-        let has_factor = !center.is_empty() || metric != Metric::Cosine;
-        Ok(BinaryCodes {
-            dimensions,
-            metric,
-            query,
-            center,
-            mean_factor: r.f32("binary mean factor")?,
-            blocks: Blocks::new(dimensions.div_ceil(4)),
-            aux: Vec::new(),
-            aux_stride: usize::from(has_factor) + usize::from(metric == Metric::L2),
-            has_factor,
-            scratch: Vec::new(),
-        })
+        let mean_factor = r.f32("binary mean factor")?;
+        Ok(Self::empty(params, query, center, mean_factor))
     }
 
     /// Writes the code of `slot`: its sign groups, then its per-vector terms.
@@ -329,6 +366,9 @@ impl Quantizer for BinaryCodes {
         self.blocks.write_slot(slot, w);
         for &v in &self.aux[slot * self.aux_stride..(slot + 1) * self.aux_stride] {
             w.f32(v);
+        }
+        if let Some(refinement) = &self.refinement {
+            refinement.write_slot(slot as u32, w);
         }
     }
 
@@ -341,6 +381,9 @@ impl Quantizer for BinaryCodes {
         }
         for i in 0..self.aux_stride {
             self.aux[slot * self.aux_stride + i] = r.f32("binary per-vector terms")?;
+        }
+        if let Some(refinement) = &mut self.refinement {
+            refinement.read_slot(slot as u32, r)?;
         }
         Ok(())
     }

@@ -237,7 +237,8 @@ impl Quantizer for Int8Codes {
     }
 
     /// Reads what [`Int8Codes::write_model`] wrote: a calibrated quantizer, no codes yet.
-    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Self> {
+        let (dimensions, metric) = (params.dimensions, params.metric);
         let lower = r.f32s("int8 lower bounds")?;
         let step = r.f32s("int8 steps")?;
         if lower.len() != dimensions || step.len() != dimensions {

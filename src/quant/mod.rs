@@ -13,11 +13,12 @@ pub mod fastscan;
 pub mod int8;
 pub mod kmeans;
 pub mod pq;
+pub mod refine;
 
 use crate::bytes::{Reader, Writer};
 use crate::error::Result;
-use crate::params::{IndexParams, Metric, Quantization};
-use crate::search::topk::TopK;
+use crate::params::{IndexParams, Quantization};
+use crate::search::topk::{Candidate, TopK};
 
 /// Codes scored per kernel call before selection: the kernels' outputs stay on the stack
 /// (256 × 4 bytes) and in L1, so scoring and selection are fused without a full score array.
@@ -34,6 +35,15 @@ pub fn mean(rows: &[f32], dimensions: usize) -> Vec<f32> {
         }
     }
     sum.iter().map(|s| (s / n.max(1) as f64) as f32).collect()
+}
+
+/// What a scan of the codes found ([`Codes::best`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scanned {
+    /// The best candidates, best first.
+    pub candidates: Vec<Candidate>,
+    /// Each candidate's error bound in key units, for encodings that have one.
+    pub bounds: Option<Vec<f32>>,
 }
 
 /// One encoding: its data side and its query side.
@@ -57,7 +67,7 @@ pub trait Quantizer: Sized {
     }
 
     /// An upper bound on the bytes a slot's code takes with its per-slot terms (norms,
-    /// correction factors: at most 8 bytes), to check that a refit's new codes will fit.
+    /// correction factors: at most 16 bytes), to check that a refit's new codes will fit.
     fn code_bytes(quantization: &Quantization, dimensions: usize) -> usize;
 
     /// Fits on `sample` (`[n][dimensions]`, n ≥ 1) for an index of `params` (which this
@@ -65,7 +75,7 @@ pub trait Quantizer: Sized {
     fn fit(params: &IndexParams, sample: &[f32]) -> Self;
 
     /// Reads what [`Quantizer::write_model`] wrote: a fitted quantizer, no codes yet.
-    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self>;
+    fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Self>;
 
     /// Serialises the fitted quantizer (not the codes).
     fn write_model(&self, w: &mut Writer);
@@ -81,6 +91,14 @@ pub trait Quantizer: Sized {
 
     /// Scans every code, offering live slots to `top` with their estimated keys.
     fn scan(&self, q: &Self::Query, live: &[bool], top: &mut TopK);
+
+    /// Re-estimates `candidates` (the scan's best, best first) with finer codes, where the
+    /// encoding keeps them: re-keys and re-sorts them best first, and returns each one's
+    /// error bound in key units (the exact key lies within `key ± bound`). `None`, the
+    /// default, leaves them as the scan ranked them, with no bound.
+    fn refine(&self, _q: &[f32], _candidates: &mut [Candidate]) -> Option<Vec<f32>> {
+        None
+    }
 
     /// Bytes held.
     fn memory_bytes(&self) -> usize;
@@ -114,9 +132,8 @@ macro_rules! encodings {
 
             /// Reads what [`Codes::write_model`] wrote for an index of `params`.
             pub fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Codes> {
-                let (d, metric) = (params.dimensions, params.metric);
-                $(if <$ty>::serves(&params.quantization) {
-                    return Ok(Codes::$variant(<$ty>::read_model(r, d, metric)?));
+                                $(if <$ty>::serves(&params.quantization) {
+                    return Ok(Codes::$variant(<$ty>::read_model(r, params)?));
                 })*
                 let what = "the codes flag of an index without quantization";
                 Err(r.invalid(what, "0", Some("1".into())))
@@ -141,6 +158,19 @@ macro_rules! encodings {
             /// estimated keys.
             pub fn scan(&self, q: &[f32], live: &[bool], top: &mut TopK) {
                 match self { $(Codes::$variant(c) => c.scan(&c.prepare(q), live, top)),* }
+            }
+
+            /// The `wanted` best live slots for `q` by the codes, best first, refined
+            /// ([`Quantizer::refine`]) if `refine` and the encoding can.
+            pub fn best(&self, q: &[f32], live: &[bool], wanted: usize, refine: bool) -> Scanned {
+                let mut top = TopK::new(wanted);
+                self.scan(q, live, &mut top);
+                let mut candidates = top.into_sorted();
+                let bounds = match self {
+                    $(Codes::$variant(c) if refine => c.refine(q, &mut candidates),)*
+                    _ => None,
+                };
+                Scanned { candidates, bounds }
             }
 
             /// Bytes held.

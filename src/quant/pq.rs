@@ -248,7 +248,8 @@ impl Quantizer for PqCodes {
     }
 
     /// Reads what [`PqCodes::write_model`] wrote: trained codebooks, no codes yet.
-    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Self> {
+        let (dimensions, metric) = (params.dimensions, params.metric);
         let books = Codebooks::read(r, dimensions, 8)?;
         Ok(PqCodes {
             metric,
@@ -367,7 +368,8 @@ impl Quantizer for FastScanCodes {
     }
 
     /// Reads what [`FastScanCodes::write_model`] wrote: trained codebooks, no codes yet.
-    fn read_model(r: &mut Reader, dimensions: usize, metric: Metric) -> Result<Self> {
+    fn read_model(r: &mut Reader, params: &IndexParams) -> Result<Self> {
+        let (dimensions, metric) = (params.dimensions, params.metric);
         let books = Codebooks::read(r, dimensions, 4)?;
         let blocks = Blocks::new(books.m);
         Ok(FastScanCodes {

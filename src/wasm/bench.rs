@@ -200,6 +200,7 @@ impl ScanBench {
             "hamming" => Quantization::Binary {
                 centered: false,
                 query: BinaryQuery::Hamming,
+                refine: 0,
             },
             "int8" => Quantization::INT8_DEFAULT,
             "pq8" => Quantization::pq_default(dimensions, 8, None),

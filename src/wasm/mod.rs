@@ -43,15 +43,20 @@ export interface IndexOptions {
    * `bits` 8 (256 centroids) or 4 (16 centroids, fast-scan). `seed` fixes k-means++. */
   pq?: { subspaces?: number; bits?: 4 | 8; seed?: number };
   /** `centered` takes signs of x − mean; `query` "asymmetric" (default: the query keeps full
-   * precision) or "hamming" (the query is reduced to sign bits too). */
-  binary?: { centered?: boolean; query?: "asymmetric" | "hamming" };
+   * precision) or "hamming" (the query is reduced to sign bits too). `refine`: extra bits per
+   * dimension (0-4, default 3; 144 bytes a vector at 384 dimensions) that re-estimate the
+   * scan's best candidates with an error bound, so that a search re-scores (reads) only the
+   * originals that can still reach its top k, and without rescoring ranks far better
+   * (recall@10 0.955 against 0.75 on MiniLM vectors). 0 keeps 1-bit codes alone. */
+  binary?: { centered?: boolean; query?: "asymmetric" | "hamming"; refine?: 0 | 1 | 2 | 3 | 4 };
 }
 
 export interface SearchOptions {
   /** Number of hits, an integer ≥ 1. Default 10. */
   k?: number;
   /** Candidates taken from the codes = ceil(k × oversampling), e.g. 2.4 × 100 = 240.
-   * Default per quantization: none 1, int8 2, binary 10, pq 10. */
+   * Default per quantization: none 1, int8 2, binary 10, pq 10. With binary refinement it is
+   * a cap: only the candidates whose error bound can still reach the top k are re-scored. */
   oversampling?: number;
   /** Re-score the candidates with the original vectors. Default true. */
   rescore?: boolean;
@@ -340,9 +345,10 @@ impl JsIndex {
         ])
     }
 
-    /// Milliseconds of the last search's phases, `[scan, reads, rescore]`: the scan of the
-    /// codes, the IndexedDB reads of the candidates' originals (0 in memory), and rescoring.
-    /// Zeros before the first search.
+    /// The last search's phases, `[scan, reads, rescore, originals]`: milliseconds of the scan
+    /// of the codes, of the IndexedDB reads of the candidates' originals (0 in memory) and of
+    /// rescoring, then how many originals it read (with refinement, only the candidates that
+    /// could still reach the top k). Zeros before the first search.
     #[wasm_bindgen(js_name = lastSearchTimings)]
     pub fn last_search_timings(&self) -> Result<Vec<f64>, JsError> {
         self.handle()?;
@@ -350,8 +356,9 @@ impl JsIndex {
             scan,
             read,
             rescore,
+            reads,
         } = self.last_search.get();
-        Ok(vec![scan, read, rescore])
+        Ok(vec![scan, read, rescore, reads as f64])
     }
 
     /// The SIMD tier this module runs: "simd128".

@@ -36,6 +36,7 @@ struct PqJs {
 struct BinaryJs {
     centered: Option<bool>,
     query: Option<String>,
+    refine: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,7 +113,7 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
     }
     check_section(&options, "int8", &["quantile"])?;
     check_section(&options, "pq", &["subspaces", "bits", "seed"])?;
-    check_section(&options, "binary", &["centered", "query"])?;
+    check_section(&options, "binary", &["centered", "query", "refine"])?;
     let o: IndexOptionsJs = parse(
         options,
         "Index options",
@@ -150,6 +151,7 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
             let b = o.binary.unwrap_or(BinaryJs {
                 centered: None,
                 query: None,
+                refine: None,
             });
             let query = match b.query.as_deref() {
                 None | Some("asymmetric") => BinaryQuery::Asymmetric,
@@ -160,9 +162,19 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
                     )));
                 }
             };
+            let refine = match b.refine {
+                None => 3,
+                Some(bits) if bits.fract() == 0.0 && (0.0..=4.0).contains(&bits) => bits as u8,
+                Some(other) => {
+                    return Err(JsError::new(&format!(
+                        "invalid option `binary.refine`: got {other}; expected an integer from 0 to 4 (extra bits per dimension; 0 turns refinement off)"
+                    )));
+                }
+            };
             Quantization::Binary {
                 centered: b.centered.unwrap_or(false),
                 query,
+                refine,
             }
         }
         "pq" => {

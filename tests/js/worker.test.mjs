@@ -70,7 +70,7 @@ for (const engine of ENGINES) {
           simd: remote.simd,
           memory: remote.memoryBytes > 0,
           // The worker's in-memory index reads nothing from IndexedDB.
-          timings: Array.from(remote.lastSearchTimings(), (ms, phase) => (phase === 1 ? ms : ms >= 0)),
+          timings: Array.from(remote.lastSearchTimings(), (v, phase) => (phase === 1 ? v : v >= 0)),
         };
         await remote.close();
         let afterClose = "";
@@ -104,7 +104,7 @@ for (const engine of ENGINES) {
         quantization: "int8",
         simd: "relaxed-simd",
         memory: true,
-        timings: [true, 0, true],
+        timings: [true, 0, true, true],
       });
       assert.equal(result.afterClose, "this WorkerIndex was closed");
       assert.deepEqual(errors, []);
