@@ -113,7 +113,7 @@ impl Quantization {
     pub const BINARY_DEFAULT: Quantization = Quantization::Binary {
         centered: false,
         query: BinaryQuery::Asymmetric,
-        refine: 3,
+        refine: DEFAULT_REFINE,
     };
 
     /// Default PQ parameters for `dimensions`: 8-bit codes, sub-vectors of 8 dimensions
@@ -141,6 +141,11 @@ impl Quantization {
         }
     }
 }
+
+/// Refinement bits of binary codes by default (see [`crate::quant::refine`]): 3 keeps the
+/// codes of a 384-dimension vector at 200 bytes with recall@10 0.953 without rescoring, and
+/// a search from IndexedDB reads 18 originals at the median, on the real data (README).
+pub const DEFAULT_REFINE: u8 = 3;
 
 /// Everything that defines an index's layout. Immutable after creation.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -24,7 +24,7 @@ use super::records::pages_of;
 use super::store::{IdbStore, StoredIndex, Tx};
 use crate::error::{Error, Result, Storage};
 use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
-use crate::params::IndexParams;
+use crate::params::{DEFAULT_REFINE, IndexParams, Quantization};
 use crate::store::Originals;
 
 /// A persistent index.
@@ -288,6 +288,7 @@ async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Resu
     let index = Index::from_records(&header, &pages)?;
     if let Some(params) = params
         && params != *index.params()
+        && !stored_before_refinement(&params, index.params())
     {
         return Err(Error::InvalidOption {
             name: "options",
@@ -300,4 +301,28 @@ async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Resu
         });
     }
     Ok((index, generation))
+}
+
+/// True if `stored` is a binary index without refinement codes (as every binary index was
+/// stored before they existed) and `given` differs from it only by the default refinement:
+/// default options open such an index as it is stored, rather than failing on an upgrade.
+fn stored_before_refinement(given: &IndexParams, stored: &IndexParams) -> bool {
+    let Quantization::Binary {
+        refine: DEFAULT_REFINE,
+        centered,
+        query,
+    } = given.quantization
+    else {
+        return false;
+    };
+    let unrefined = Quantization::Binary {
+        centered,
+        query,
+        refine: 0,
+    };
+    *stored
+        == IndexParams {
+            quantization: unrefined,
+            ..*given
+        }
 }

@@ -163,7 +163,7 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
                 }
             };
             let refine = match b.refine {
-                None => 3,
+                None => crate::params::DEFAULT_REFINE,
                 Some(bits) if bits.fract() == 0.0 && (0.0..=4.0).contains(&bits) => bits as u8,
                 Some(other) => {
                     return Err(JsError::new(&format!(

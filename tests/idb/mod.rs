@@ -283,6 +283,30 @@ async fn open_rejects_a_missing_index_without_options_and_contradicting_options(
 }
 
 #[test]
+async fn an_index_stored_before_refinement_opens_with_default_options() {
+    // Binary indexes were stored without refinement codes before `binary.refine` existed
+    // (the same records as `refine: 0` writes now).
+    let name = fresh_name("unrefined");
+    let data = TestRng::new(7).clustered(400, D);
+    let queries = TestRng::new(8).clustered(3, D);
+    let mut index = open(&name, Some(r#"{"dimensions":32,"binary":{"refine":0}}"#))
+        .await
+        .unwrap();
+    add(&mut index, 0..400, &data).await.unwrap();
+    let before = answers(&index, &queries).await;
+    settle(index.close()).await.unwrap();
+    let mut reopened = open(&name, Some(r#"{"dimensions":32}"#)).await.unwrap();
+    assert_eq!(answers(&reopened, &queries).await, before);
+    settle(reopened.close()).await.unwrap();
+    // Refinement asked for explicitly, other than the default, is a contradiction.
+    let error = open(&name, Some(r#"{"dimensions":32,"binary":{"refine":2}}"#))
+        .await
+        .err()
+        .unwrap();
+    assert!(error.contains("refine 0"), "{error}");
+}
+
+#[test]
 async fn bad_input_leaves_the_stored_index_unchanged() {
     let name = fresh_name("bad-input");
     let data = TestRng::new(5).clustered(400, D);
