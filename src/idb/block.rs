@@ -131,17 +131,27 @@ impl Block {
     /// Reads a record written by [`Block::to_bytes`], checking that it is block `number`
     /// of vectors of `dimensions` values.
     pub fn from_bytes(bytes: &[u8], number: u32, dimensions: usize) -> Result<Block> {
+        Self::from_bytes_within(bytes, number..number + 1, dimensions)
+    }
+
+    /// [`Block::from_bytes`] for a record read from a key range: its number, any in
+    /// `numbers`, is the one it holds (so a range read needs no second request for keys).
+    pub fn from_bytes_within(
+        bytes: &[u8],
+        numbers: core::ops::Range<u32>,
+        dimensions: usize,
+    ) -> Result<Block> {
         let mut r = Reader::open(bytes)?;
-        let found = r.u32("block number")?;
+        let number = r.u32("block number")?;
+        if !numbers.contains(&number) {
+            return Err(Error::Corrupt(Damage::Misplaced {
+                record: "block",
+                found: number.into(),
+                expected: numbers.start.into(),
+            }));
+        }
         let dims = r.u32("block dimensions")? as usize;
-        if found != number || dims != dimensions {
-            if found != number {
-                return Err(Error::Corrupt(Damage::Misplaced {
-                    record: "block",
-                    found: found.into(),
-                    expected: number.into(),
-                }));
-            }
+        if dims != dimensions {
             let what = format!("the dimensions of block {number}");
             return Err(r.invalid(&what, dimensions.to_string(), Some(dims.to_string())));
         }

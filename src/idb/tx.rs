@@ -190,18 +190,12 @@ impl Tx {
             true,
         )
         .map_err(|e| storage_error("reading originals", e))?;
-        let keys = issue(
-            "reading originals",
-            self.vectors.get_all_keys_with_key(&range),
-        )?;
+        // One request: each record holds its block number, checked to lie in the range.
         let values = issue("reading originals", self.vectors.get_all_with_key(&range))?;
-        let keys: Array = keys.settled().await?.unchecked_into();
         let values: Array = values.settled().await?.unchecked_into();
-        keys.iter()
-            .zip(values.iter())
-            .map(|(key, value)| {
-                let number = key.as_f64().unwrap_or(-1.0) as u32;
-                Block::from_bytes(&bytes_of(&value, "block")?, number, dimensions)
+        (values.iter())
+            .map(|value| {
+                Block::from_bytes_within(&bytes_of(&value, "block")?, first..end, dimensions)
             })
             .collect()
     }

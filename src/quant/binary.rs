@@ -214,9 +214,12 @@ impl Quantizer for BinaryCodes {
             aux[next] = x.iter().map(|v| v * v).sum();
         }
         if let Some(refinement) = &mut self.refinement {
-            let center = |j: usize| self.center.get(j).copied().unwrap_or(0.0);
-            let r: Vec<f32> = x.iter().enumerate().map(|(j, &v)| v - center(j)).collect();
-            refinement.set(slot as u32, &r);
+            if self.center.is_empty() {
+                refinement.set(slot as u32, x);
+            } else {
+                let r: Vec<f32> = x.iter().zip(&self.center).map(|(v, c)| v - c).collect();
+                refinement.set(slot as u32, &r);
+            }
         }
     }
 
