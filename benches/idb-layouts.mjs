@@ -1,8 +1,8 @@
 // `npm run bench:idb`: how fast can headless Chromium's IndexedDB hand back the originals of a
 // query's candidates? Measures, for 100k vectors of 384 f32:
 //   - writing them in transactions of 1,000 (vectors/s), per layout;
-//   - reading C random candidates in one readonly transaction (C = 40: k 10 × oversampling 4;
-//     C = 100: oversampling 10) from one record per vector, and from blocks of 4, 8, 16 and 64
+//   - reading C random candidates in one readonly transaction (C = 18: the median a search
+//     reads with refinement codes; C = 40: k 10 × oversampling 4; C = 100: oversampling 10) from one record per vector, and from blocks of 4, 8, 16 and 64
 //     vectors (one get per distinct block);
 //   - a bulk getAll of 1 MB records, as reopening an index loads its code pages.
 // Medians over 30 queries. The answer decides the layout of the IndexedDB store.
@@ -71,7 +71,7 @@ const results = await page.evaluate(async () => {
     return seed % N;
   };
   const { median } = await import("/shared/helpers.mjs");
-  for (const C of [40, 100]) {
+  for (const C of [18, 40, 100]) {
     for (const [store, per] of LAYOUTS) {
       const times = [];
       for (let q = 0; q < QUERIES; q++) {
