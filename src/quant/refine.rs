@@ -32,6 +32,7 @@
 use crate::bytes::{Reader, Writer};
 use crate::error::{Result, try_grow};
 use crate::search::topk::{Candidate, best_first};
+use crate::segmented::{SEGMENT_SLOTS, Segmented};
 use crate::sort::heapsort_by;
 
 /// The step of the uniform quantizer of `2^(bits + 1)` levels with the least mean squared
@@ -54,7 +55,8 @@ pub const EPSILON: f32 = 3.0;
 pub struct Refinement {
     dimensions: usize,
     bits: u8,
-    planes: Vec<u8>,
+    /// In segments, as every buffer of codes (see [`crate::segmented`]).
+    planes: Segmented<u8>,
     terms: Vec<f32>,
     /// Reused by `set` for one vector's magnitudes (not part of the index's state).
     scratch: Vec<f32>,
@@ -91,7 +93,7 @@ impl Refinement {
         Refinement {
             dimensions,
             bits,
-            planes: Vec::new(),
+            planes: Segmented::new(usize::from(bits) * dimensions.div_ceil(8), SEGMENT_SLOTS),
             terms: Vec::new(),
             scratch: Vec::new(),
         }
@@ -112,20 +114,19 @@ impl Refinement {
 
     /// Makes room for `additional` more slots.
     pub fn try_reserve(&mut self, additional: usize) -> Result<()> {
-        let bytes = additional * self.stride();
-        try_grow(&mut self.planes, bytes, false, "the codes")?;
+        self.planes.try_reserve(additional, "the codes")?;
         try_grow(&mut self.terms, additional * 2, false, "the codes")
     }
 
     /// Bytes held.
     pub fn memory_bytes(&self) -> usize {
-        self.planes.capacity() + 4 * (self.terms.capacity() + self.scratch.capacity())
+        self.planes.memory_bytes() + 4 * (self.terms.capacity() + self.scratch.capacity())
     }
 
     /// Makes `slot` exist (an existing slot, or the next new one).
     fn ensure(&mut self, slot: usize) {
         if slot * 2 == self.terms.len() {
-            self.planes.resize((slot + 1) * self.stride(), 0);
+            self.planes.grow_to(slot + 1);
             self.terms.resize((slot + 1) * 2, 0.0);
         }
     }
@@ -187,8 +188,7 @@ impl Refinement {
         }
         self.scratch = magnitudes;
         let plane_bytes = self.plane_bytes();
-        let stride = self.stride();
-        let planes = &mut self.planes[slot * stride..(slot + 1) * stride];
+        let planes = self.planes.row_mut(slot);
         planes.fill(0);
         if max > 0.0 {
             let inverse = 1.0 / best_step;
@@ -248,7 +248,7 @@ impl Refinement {
             .sum::<f32>()
             * h;
         let plane_bytes = self.plane_bytes();
-        let planes = &self.planes[slot * self.stride()..(slot + 1) * self.stride()];
+        let planes = self.planes.row(slot);
         for (p, plane) in planes.chunks_exact(plane_bytes).enumerate() {
             q_dot_u += (1u32 << p) as f32 * q.plane_dot(plane);
         }
@@ -288,8 +288,8 @@ impl Refinement {
 
     /// Writes the code of `slot`: its planes, then its factor and error.
     pub fn write_slot(&self, slot: u32, w: &mut Writer) {
-        let (slot, stride) = (slot as usize, self.stride());
-        w.raw(&self.planes[slot * stride..(slot + 1) * stride]);
+        let slot = slot as usize;
+        w.raw(self.planes.row(slot));
         w.f32(self.terms[2 * slot]);
         w.f32(self.terms[2 * slot + 1]);
     }
@@ -299,7 +299,7 @@ impl Refinement {
         let (slot_index, stride) = (slot as usize, self.stride());
         let bytes = r.raw(stride, "refinement codes")?;
         self.ensure(slot_index);
-        self.planes[slot_index * stride..(slot_index + 1) * stride].copy_from_slice(bytes);
+        self.planes.row_mut(slot_index).copy_from_slice(bytes);
         self.terms[2 * slot_index] = r.f32("refinement factor")?;
         self.terms[2 * slot_index + 1] = r.f32("refinement error")?;
         Ok(())
