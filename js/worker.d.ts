@@ -28,7 +28,7 @@ export class WorkerIndex {
   readonly metric: Metric;
   readonly quantization: Quantization;
   readonly memoryBytes: number;
-  /** Milliseconds of the last search's phases: [scan, IndexedDB reads, rescoring]. */
+  /** The last search: [scan ms, IndexedDB reads ms, rescoring ms, originals read]. */
   lastSearchTimings(): Float64Array;
   /** The kernel tier the worker runs. */
   readonly simd: Tier;

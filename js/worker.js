@@ -111,7 +111,7 @@ export class WorkerIndex {
   get memoryBytes() {
     return this.#info.memoryBytes;
   }
-  /** Milliseconds of the last search's phases: [scan, IndexedDB reads, rescoring]. */
+  /** The last search: [scan ms, IndexedDB reads ms, rescoring ms, originals read]. */
   lastSearchTimings() {
     return Float64Array.from(this.#info.lastSearchTimings ?? [0, 0, 0, 0]);
   }
