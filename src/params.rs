@@ -320,10 +320,17 @@ impl IndexParams {
                         return Err(r.invalid("binary query mode", "1 or 2", found));
                     }
                 };
-                let refine = if tag == 4 {
-                    r.u8("binary refine bits")?
-                } else {
-                    0
+                // Tag 4 always carries 1 to 4 bits: refine 0 is written as tag 2, so one
+                // index has one encoding and what is read is written back byte for byte.
+                let refine = match tag {
+                    4 => match r.u8("binary refine bits")? {
+                        bits @ 1..=4 => bits,
+                        other => {
+                            let found = Some(other.to_string());
+                            return Err(r.invalid("binary refine bits", "1 to 4", found));
+                        }
+                    },
+                    _ => 0,
                 };
                 Quantization::Binary {
                     centered,

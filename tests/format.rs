@@ -54,3 +54,17 @@ fn indexeddb_records_written_before_the_redesign_rebuild_the_same_index() {
     assert_eq!(loaded.len(), whole.len());
     assert_eq!(loaded.slot("v1199"), whole.slot("v1199"));
 }
+
+/// One index has one encoding: binary without refinement is quantization tag 2, so tag 4
+/// (binary with refinement) carrying 0 bits is refused rather than read and written back as
+/// other bytes. (The fuzzer's find: `fuzz/regressions/from_bytes/tag4-refine0-*`.)
+#[test]
+fn binary_tag_with_zero_refinement_bits_is_refused() {
+    let payload = include_bytes!("../fuzz/regressions/from_bytes/tag4-refine0-crash-47c93535");
+    let mut framed = quiver::bytes::Writer::default();
+    framed.raw(payload);
+    let error = Index::from_bytes(&framed.finish()).expect_err("tag 4 with refine 0");
+    let message = error.to_string();
+    assert!(message.contains("binary refine bits"), "{message}");
+    assert!(message.contains("1 to 4"), "{message}");
+}
