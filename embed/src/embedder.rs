@@ -3,10 +3,10 @@
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::EmbedError;
+use crate::bert::{Bert, Config};
 use crate::pooling::mean_pool_normalized;
 
 /// Word pieces kept per text, [CLS] and [SEP] included: all-MiniLM-L6-v2's `max_seq_length`
@@ -20,7 +20,7 @@ pub const DEFAULT_BATCH: usize = 32;
 /// A loaded model. Embeddings are `dimension()` floats per text, unit length.
 pub struct Embedder {
     tokenizer: Tokenizer,
-    model: BertModel,
+    model: Bert,
     dimension: usize,
 }
 
@@ -28,8 +28,7 @@ impl Embedder {
     /// Loads a model from the bytes of its `config.json`, `tokenizer.json` and
     /// `model.safetensors` (float32, float16 or bfloat16 weights; computed in float32).
     pub fn from_bytes(config: &[u8], tokenizer: &[u8], weights: &[u8]) -> Result<Self, EmbedError> {
-        let config: Config =
-            serde_json::from_slice(config).map_err(|e| EmbedError::Config(e.to_string()))?;
+        let config = Config::from_json(config)?;
         let mut tokenizer =
             Tokenizer::from_bytes(tokenizer).map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         // The file's fixed padding to 128 would waste work: batches are padded here, to their
@@ -43,7 +42,7 @@ impl Embedder {
             .map_err(|e| EmbedError::Tokenizer(e.to_string()))?;
         let vb = VarBuilder::from_slice_safetensors(weights, DType::F32, &Device::Cpu)
             .map_err(|e| EmbedError::Weights(e.to_string()))?;
-        let model = BertModel::load(vb, &config).map_err(|e| EmbedError::Weights(e.to_string()))?;
+        let model = Bert::load(vb, &config).map_err(|e| EmbedError::Weights(e.to_string()))?;
         Ok(Self {
             tokenizer,
             model,
@@ -118,9 +117,8 @@ impl Embedder {
         let shape = (rows.len(), width);
         let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
-        let token_types = ids.zeros_like()?;
         // hidden: rows x width x dimension
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+        let hidden = self.model.forward(&ids, &mask)?;
         let hidden = hidden.flatten_all()?.to_vec1::<f32>()?;
 
         let mut pooled = vec![0.0; rows.len() * self.dimension];
