@@ -52,7 +52,9 @@ step "native tests of the embedder (parity with sentence-transformers needs ../s
 cargo test -p quiver-embed -- --nocapture
 
 step "recall on the real data (../shared/data; skipped with a note when absent)"
-cargo test --release --test recall -- --ignored --nocapture --test-threads 1
+# Two threads: each test is one core's work for a minute or more, and this machine has two.
+# Every printed line names its configuration, so interleaved lines still read.
+cargo test --release --test recall -- --ignored --nocapture --test-threads 2
 
 step "wasm tests: Node, Chromium page, Chromium dedicated worker"
 cargo test --target wasm32-unknown-unknown
@@ -62,11 +64,24 @@ step "wasm tests of the relaxed-SIMD tier: kernels and index tests in headless C
 WASM_BINDGEN_USE_BROWSER=1 cargo test --target wasm32-unknown-unknown "${RELAXED[@]}" \
   --test kernels --test index
 
-step "fuzzing: kept corpus and regressions, then 20 s per target (scripts/fuzz.sh)"
-bash scripts/fuzz.sh 20
-
-step "build the npm package"
-node scripts/build.mjs
+step "fuzzing (scripts/fuzz.sh: kept corpus and regressions, then 20 s per target) beside the package build"
+# The fuzzers run on one core in their own target dir (fuzz/target), so they go beside the
+# package build, whose embedder spends minutes in one LTO codegen unit on one core. Their log
+# is printed when both are done; either failing fails the step.
+fuzz_log="$(mktemp)"
+bash scripts/fuzz.sh 20 >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
+build_status=0
+node scripts/build.mjs || build_status=$?
+fuzz_status=0
+wait "$fuzz_pid" || fuzz_status=$?
+printf '\n--- fuzzing (ran beside the build):\n'
+grep -v '^ *Compiling ' "$fuzz_log" || true
+rm -f "$fuzz_log"
+if [ "$build_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ]; then
+  echo "failed: package build exit $build_status, fuzzing exit $fuzz_status"
+  exit 1
+fi
 
 step "the WordNet demo's prebuilt index: 20,000 glosses embedded natively (scripts/demo-data.mjs, cached)"
 node scripts/demo-data.mjs --profile test
