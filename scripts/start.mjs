@@ -3,11 +3,15 @@
 //   1. the npm package into dist/ (scripts/build.mjs: both SIMD tiers and the embedder),
 //   2. the model files into .model/ (scripts/model.mjs, SHA-256 checked, cached),
 //   3. the prebuilt index into www/generated/ (scripts/demo-data.mjs, cached),
-//   4. the site on 127.0.0.1 (scripts/serve.mjs), printing its URL.
+//   4. the static site into site/ (scripts/build-site.mjs: relative URLs only, any file server
+//      at any path can host it; `npm run build:site` stops here),
+//   5. that folder on 127.0.0.1 (scripts/serve.mjs), printing its URL.
 //
 //   npm start [-- --full] [-- --port N]   (--full: all 117,791 synsets instead of 20,000)
+//   node scripts/start.mjs --no-serve     (steps 1-4: what `npm run build:site` runs)
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { buildSite, SITE } from "./build-site.mjs";
 import { buildDemoData } from "./demo-data.mjs";
 import { ensureModel } from "./model.mjs";
 import { serve } from "./serve.mjs";
@@ -24,9 +28,14 @@ const started = Date.now();
 execFileSync("node", [fileURLToPath(new URL("build.mjs", import.meta.url))], { stdio: "inherit" });
 await ensureModel();
 await buildDemoData({ full: args.includes("--full") });
-// Cross-origin isolated (COOP + COEP), so that performance.now() in the page has 5 µs steps
-// rather than 100 µs: the demo times scans that take a fraction of a millisecond.
-const server = await serve(port, { isolated: true });
+const files = buildSite();
+const megabytes = files.reduce((sum, { bytes }) => sum + bytes, 0) / 2 ** 20;
+console.log(`[site] ${files.length} files, ${megabytes.toFixed(1)} MB in site/`);
+if (args.includes("--no-serve")) process.exit(0);
+// The site needs no special headers (tests/js/site.test.mjs serves it without them); here it
+// is cross-origin isolated (COOP + COEP) all the same, so that performance.now() in the page
+// has 5 µs steps rather than 100 µs: the demo times scans that take a fraction of a millisecond.
+const server = await serve(port, { site: SITE, isolated: true });
 console.log(
   `\nquiver demo ready in ${((Date.now() - started) / 1000).toFixed(0)} s: http://127.0.0.1:${server.address().port}/`,
 );

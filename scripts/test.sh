@@ -87,6 +87,9 @@ step "the WordNet demo's prebuilt index: 5,000 glosses embedded natively (script
 # 5,000 of npm start's 20,000: the demo's test needs a real index, not the large one.
 node scripts/demo-data.mjs --profile test --count 5000
 
+step "the static site (scripts/build-site.mjs: site/, float16 model)"
+node scripts/build-site.mjs
+
 step "JS tests of the built package (Node; headless Chromium via playwright-core and Firefox ESR via puppeteer-core)"
 node --test tests/js/
 step "all checks passed"

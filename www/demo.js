@@ -3,8 +3,8 @@
 // by quiver's Embedder; notes live in a persistent index (Index.open, IndexedDB).
 // Text from the corpus or the visitor is only ever set with textContent, never as HTML.
 
-import { Embedder } from "/dist/embedder.js";
-import init, { Index } from "/dist/index.js";
+import { Embedder } from "./dist/embedder.js";
+import init, { Index } from "./dist/index.js";
 
 const $ = (id) => document.getElementById(id);
 const D = 384;
@@ -25,15 +25,81 @@ function status(text, isError = false) {
   $("status").classList.toggle("error", isError);
 }
 
-async function bytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}: run \`npm start\`, which builds it`);
-  return new Uint8Array(await response.arrayBuffer());
+/** The built site's files.json ([{ name, bytes, sha256 }], scripts/build-site.mjs), or null
+ * under the dev server, which has none. */
+async function siteFiles() {
+  try {
+    const response = await fetch("files.json", { cache: "no-store" });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Registers sw.js (the site's cache) and, on a first visit, waits up to 3 s for it to control
+ * the page so that the downloads below are kept. Without it the site works, uncached. */
+async function useServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    await navigator.serviceWorker.register("sw.js");
+    if (navigator.serviceWorker.controller) return;
+    await Promise.race([
+      new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true })),
+      new Promise((resolve) => setTimeout(resolve, 3000)),
+    ]);
+  } catch (error) {
+    console.warn(`the site's cache is off: ${error.message}`);
+  }
+}
+
+/** Downloads `names` (the model and the index), showing their progress in the status line;
+ * returns their bytes in order. Sizes come from files.json, else from Content-Length. */
+async function download(names, files) {
+  const sizes = new Map(files?.map(({ name, bytes }) => [name, bytes]));
+  const received = names.map(() => 0);
+  const expected = names.map((name) => sizes.get(name) ?? 0);
+  const show = () => {
+    const total = expected.reduce((a, b) => a + b, 0);
+    const done = received.reduce((a, b) => a + b, 0);
+    status(`Downloading the model and the index: ${mb(done)} of ${total ? mb(total) : "?"}`);
+  };
+  return Promise.all(
+    names.map(async (name, i) => {
+      const response = await fetch(name).catch((error) => {
+        throw new Error(`could not download ${name} (${error.message})`);
+      });
+      if (!response.ok) throw new Error(`${name} answered HTTP ${response.status}: run \`npm start\`, which builds it`);
+      expected[i] ||= Number(response.headers.get("content-length")) || 0;
+      const chunks = [];
+      for (const reader = response.body.getReader(); ; ) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        received[i] += value.length;
+        show();
+      }
+      const bytes = new Uint8Array(received[i]);
+      let at = 0;
+      for (const chunk of chunks) {
+        bytes.set(chunk, at);
+        at += chunk.length;
+      }
+      return bytes;
+    }),
+  );
 }
 
 async function start() {
   const started = performance.now();
-  const [, data, embedder] = await Promise.all([init(), bytes("generated/wordnet.qvr"), Embedder.load("/model/")]);
+  const files = await siteFiles();
+  if (files) await useServiceWorker();
+  const model = ["model/config.json", "model/tokenizer.json", "model/model.safetensors"];
+  const [[config, tokenizer, weights, data]] = await Promise.all([
+    download([...model, "generated/wordnet.qvr"], files),
+    init(),
+  ]);
+  status("Loading the model…");
+  const embedder = await Embedder.load({ config, tokenizer, weights });
   const index = Index.fromBytes(data);
   state.indexes.set(index.quantization, index);
   state.embedder = embedder;
@@ -216,4 +282,12 @@ async function showNotes() {
 
 $("search").addEventListener("submit", search);
 $("add-note").addEventListener("submit", addNote);
-start().catch((error) => status(`Could not start: ${error.message}`, true));
+start().catch((error) => {
+  status(`Could not start: ${error.message}. `, true);
+  // A retry reloads the page: what did arrive is kept by the site's cache.
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.textContent = "Retry";
+  retry.addEventListener("click", () => location.reload());
+  $("status").append(retry);
+});

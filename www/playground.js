@@ -1,7 +1,7 @@
 // The playground: builds an index of synthetic embeddings (clustered, 384-d, like sentence
 // embeddings) and measures search latency, recall against exact search, and memory.
 // Text from anywhere is only ever set with textContent, never as HTML.
-import init, { Index } from "/dist/index.js";
+import init, { Index } from "./dist/index.js";
 
 const D = 384;
 const $ = (id) => document.getElementById(id);
