@@ -1,6 +1,7 @@
 // Type-checks the shipped .d.ts (tsc --noEmit, in the examples test): each
 // line marked as an expected error must be one, so types that decayed to `any` fail it.
 import init, { type Hit, Index, type IndexOptions } from "quiver";
+import { WorkerEmbedder } from "quiver/embedder";
 import { WorkerIndex } from "quiver/worker";
 
 export async function checks(): Promise<Hit[]> {
@@ -19,5 +20,12 @@ export async function checks(): Promise<Hit[]> {
   await remote.search([1, 2, 3, 4]);
   const deleted: number = await remote.delete(["a"]);
   console.log(size, deleted, remote.simd);
+  const embedder = await WorkerEmbedder.load("model/");
+  const vectors: Float32Array = await embedder.embed(["a cat"], { batch: 8 });
+  // @ts-expect-error: texts are strings
+  await embedder.embed([1]);
+  const memory: number = await embedder.memoryBytes();
+  console.log(vectors.length, embedder.dimension, memory);
+  embedder.terminate();
   return index.search(new Float32Array(4), { k: 2, oversampling: 2 });
 }

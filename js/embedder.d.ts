@@ -32,3 +32,20 @@ export class Embedder {
   /** Frees the model's memory; the embedder cannot be used afterwards. */
   free(): void;
 }
+
+/** An Embedder in a dedicated Web Worker, so that loading the model and embedding never
+ * block the page (browsers: `quiver/embedder`'s browser entry; not in Node). Model URLs are
+ * resolved against the page; bytes spanning their whole buffer are transferred. */
+export class WorkerEmbedder {
+  private constructor();
+  /** As `Embedder.load`, in a new worker; the worker ends if loading fails. */
+  static load(source: string | URL | ModelFiles): Promise<WorkerEmbedder>;
+  /** Floats per embedding (384). */
+  readonly dimension: number;
+  /** As `Embedder.embed`. */
+  embed(texts: string | string[], options?: EmbedOptions): Promise<Float32Array>;
+  /** The worker's embedder module's linear memory in bytes. */
+  memoryBytes(): Promise<number>;
+  /** Ends the worker and frees the model; pending and later calls reject. */
+  terminate(): void;
+}

@@ -20,3 +20,6 @@ function ready() {
 }
 
 export const Embedder = defineEmbedder(EmbedderCore, ready, fetchBytes, () => wasm?.memory.buffer.byteLength ?? 0);
+
+// The same, in a dedicated Web Worker (browsers).
+export { WorkerEmbedder } from "./embedder-worker.js";

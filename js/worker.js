@@ -3,31 +3,20 @@
 // transferred to the worker (not copied) when an array spans its whole buffer, which
 // leaves the caller's array empty (byteLength 0), as with any transfer.
 //
-// Protocol (./worker-thread.js): { id, op, args } in; { id, ok, value, info } or
-// { id, ok: false, message } out. Calls run in the order they are made.
+// Protocol (./worker-thread.js, through ./worker-calls.js): { id, op, args } in;
+// { id, ok, value, info } or { id, ok: false, message } out. Calls run in the order made.
 
 import { transferable } from "./transfer.js";
+import { WorkerCalls } from "./worker-calls.js";
 
 export class WorkerIndex {
-  #worker;
-  #pending = new Map();
-  #next = 0;
+  #calls;
   #info = {};
-  #failure;
 
   constructor(worker) {
-    this.#worker = worker;
-    worker.onmessage = ({ data }) => {
-      const call = this.#pending.get(data.id);
-      this.#pending.delete(data.id);
-      if (data.info) this.#info = data.info;
-      if (data.ok) call.resolve(data.value);
-      else call.reject(new Error(data.message));
-    };
-    worker.onerror = (event) => {
-      event.preventDefault?.();
-      this.#fail(new Error(`the quiver worker failed: ${event.message ?? "it could not load"}`));
-    };
+    this.#calls = new WorkerCalls(worker, "the quiver worker", (info) => {
+      this.#info = info;
+    });
   }
 
   /** A new worker whose index is made by `op`; the worker ends if that fails. */
@@ -90,8 +79,7 @@ export class WorkerIndex {
 
   /** Ends the worker at once; pending calls reject. */
   terminate() {
-    this.#worker.terminate();
-    this.#fail(new Error("this WorkerIndex was closed"));
+    this.#calls.terminate(new Error("this WorkerIndex was closed"));
   }
 
   // As of the last call that finished (the worker's index may be shared with other
@@ -120,18 +108,7 @@ export class WorkerIndex {
     return this.#info.simd;
   }
 
-  #call(op, args, transfer = []) {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, args }, transfer);
-    });
-  }
-
-  #fail(error) {
-    this.#failure ??= error;
-    for (const call of this.#pending.values()) call.reject(error);
-    this.#pending.clear();
+  #call(op, args, transfer) {
+    return this.#calls.call(op, args, transfer);
   }
 }

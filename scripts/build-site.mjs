@@ -120,7 +120,7 @@ export function buildSite(model = MODEL_DIR) {
   for (const name of ["index.html", "demo.js", "sw.js", "style.css", "playground.html", "playground.js"]) {
     put(name, readFileSync(join(root, "www", name)));
   }
-  const nodeOnly = new Set(["node.js", "embedder-node.js", "worker-thread.js"]);
+  const nodeOnly = new Set(["node.js", "embedder-node.js"]);
   for (const name of readdirSync(dist)) {
     if (!name.endsWith(".d.ts") && !nodeOnly.has(name)) put(`dist/${name}`, readFileSync(join(dist, name)));
   }

@@ -1,9 +1,10 @@
 // "Describe it, find the word": the WordNet demo. The prebuilt index (scripts/demo-data.mjs,
-// binary codes + originals) is loaded with Index.fromBytes; queries are embedded in the page
-// by quiver's Embedder; notes live in a persistent index (Index.open, IndexedDB).
+// binary codes + originals) is loaded with Index.fromBytes; queries are embedded as the
+// visitor types by quiver's WorkerEmbedder (in a Web Worker, so the page never waits on the
+// model); notes live in a persistent index (Index.open, IndexedDB).
 // Text from the corpus or the visitor is only ever set with textContent, never as HTML.
 
-import { Embedder } from "./dist/embedder.js";
+import { WorkerEmbedder } from "./dist/embedder.js";
 import init, { Index } from "./dist/index.js";
 
 const $ = (id) => document.getElementById(id);
@@ -99,7 +100,8 @@ async function start() {
     init(),
   ]);
   status("Loading the model…");
-  const embedder = await Embedder.load({ config, tokenizer, weights });
+  // In a worker: loading the model and embedding each query never block the page.
+  const embedder = await WorkerEmbedder.load({ config, tokenizer, weights });
   const index = Index.fromBytes(data);
   state.indexes.set(index.quantization, index);
   state.embedder = embedder;
@@ -148,16 +150,29 @@ function settings() {
   return { k, oversampling, rescore: $("rescore").checked, quantization: $("quantization").value };
 }
 
+// Search as the visitor types: 150 ms after the last keystroke, and an answer is shown only if
+// no later search has started (each embedding takes tens of milliseconds, in the worker).
+let typing;
+let latest = 0;
+$("query").addEventListener("input", () => {
+  clearTimeout(typing);
+  if (!$("query").disabled) typing = setTimeout(search, 150);
+});
+
 async function search(event) {
-  event.preventDefault();
+  event?.preventDefault();
+  clearTimeout(typing);
   const text = $("query").value.trim();
   if (!text) return;
+  const mine = ++latest;
+  const stale = () => mine !== latest;
   try {
     const { k, oversampling, rescore, quantization } = settings();
     const index = await indexFor(quantization);
     let started = performance.now();
     const query = await state.embedder.embed(text);
     const embedding = performance.now() - started;
+    if (stale()) return;
     started = performance.now();
     const hits = await index.search(query, { k, oversampling, rescore });
     const total = performance.now() - started;
@@ -167,13 +182,15 @@ async function search(event) {
 
     const noteHits = state.notes.size > 0 ? await state.notes.search(query, { k: 3 }) : [];
     const [, reads] = state.notes.size > 0 ? state.notes.lastSearchTimings() : [0, 0];
+    const embedderMemory = await state.embedder.memoryBytes();
+    if (stale()) return;
 
     showHits($("hits"), hits, (hit) => [hit.metadata.words.join(", "), hit.metadata.pos, hit.metadata.definition]);
     showHits($("note-hits"), noteHits, (hit) => [hit.metadata.text, "note", ""]);
     $("agreement").textContent =
       `${agree} of these ${hits.length} are in the exact top ${k} (a scan of every original vector).`;
     table("timings", [
-      ["Embedding the query (wasm)", ms(embedding)],
+      ["Embedding the query (wasm, in a worker)", ms(embedding)],
       [`Scan of ${index.size.toLocaleString("en")} ${index.quantization} codes`, ms(scan)],
       ["IndexedDB reads (your notes' originals)", state.notes.size > 0 ? ms(reads) : "no notes yet"],
       [
@@ -185,11 +202,11 @@ async function search(event) {
     table("memory", [
       ["WordNet index (codes, ids, originals, metadata)", mb(index.memoryBytes)],
       ["Search engine's wasm memory (all indexes)", mb(Index.wasmMemoryBytes)],
-      ["Embedder's wasm memory (model weights)", mb(Embedder.wasmMemoryBytes)],
+      ["Embedder's wasm memory (model weights)", mb(embedderMemory)],
     ]);
     status(`${hits.length} results for “${text}”.`);
   } catch (error) {
-    status(error.message, true);
+    if (!stale()) status(error.message, true);
   }
 }
 

@@ -187,5 +187,52 @@ for (const engine of ENGINES) {
       assert.ok(worst.cosine >= 0.999, `doc ${worst.doc}: cosine ${worst.cosine}`);
       await page.close();
     });
+
+    test("WorkerEmbedder embeds in a worker exactly as Embedder does in the page, with its errors", async () => {
+      const page = await env.browser.newPage();
+      // The worker lives at /dist/: its relative model URL must resolve against this page.
+      await page.goto(`${env.base}/blank`);
+      const result = await page.evaluate(async () => {
+        const { Embedder, WorkerEmbedder } = await import("/dist/embedder.js");
+        const texts = ["cat", "a small domesticated feline kept as a pet", "", "dog ".repeat(300)];
+        const inPage = await Embedder.load("/model/");
+        const worker = await WorkerEmbedder.load("model/"); // relative to the page
+        const here = await inPage.embed(texts);
+        const there = await worker.embed(texts);
+        const caught = async (promise) => {
+          try {
+            await promise;
+            return "no error";
+          } catch (error) {
+            return `${error.constructor.name}: ${error.message}`;
+          }
+        };
+        const errors = [
+          await caught(worker.embed(7)),
+          await caught(worker.embed(["ok"], { batch: 0 })),
+          await caught(WorkerEmbedder.load("/nonexistent/")),
+        ];
+        const memory = await worker.memoryBytes();
+        worker.terminate();
+        errors.push(await caught(worker.embed("ok")));
+        inPage.free();
+        return {
+          same: here.every((x, i) => x === there[i]),
+          length: there.length,
+          dimension: worker.dimension,
+          memory,
+          errors,
+        };
+      });
+      assert.equal(result.length, 4 * DIM);
+      assert.equal(result.dimension, DIM);
+      assert.ok(result.same, "the worker's embeddings equal the page's, float for float");
+      assert.ok(result.memory > 80 * 2 ** 20, `the worker's module holds the weights: ${result.memory} B`);
+      assert.match(result.errors[0], /^TypeError: embed: texts is a number; expected a string or an array of strings/);
+      assert.match(result.errors[1], /^RangeError: embed: options.batch is 0; expected an integer >= 1/);
+      assert.match(result.errors[2], /could not read .*\/nonexistent\/config.json|answered HTTP 404/);
+      assert.match(result.errors[3], /this WorkerEmbedder was terminated/);
+      await page.close();
+    });
   });
 }
