@@ -1,12 +1,14 @@
 // The static site (`npm run build:site`, site/) as a host would serve it: a plain file server
 // under a sub-path, with no COOP/COEP headers and `Cache-Control: no-store`, in Chromium and
-// Firefox; and the float16 conversion of the model it ships.
+// Firefox; and the float16 conversion of the model it ships; and axe-core's accessibility
+// checks of the page at desktop and phone widths (Chromium).
 
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { AxeBuilder } from "@axe-core/playwright";
 import { halfBits, SITE } from "../../scripts/build-site.mjs";
 import { ENGINES, launch } from "./quiver-page.mjs";
 import { ui } from "./ui.mjs";
@@ -145,6 +147,33 @@ for (const engine of ENGINES) {
       assert.deepEqual(errors, []);
       await page.close();
       return ready;
+    }
+
+    if (engine === "chromium") {
+      // axe-core drives Playwright's pages, so Chromium alone.
+      test("axe-core finds no accessibility violations, at desktop and phone widths, with results shown", async () => {
+        for (const viewport of [
+          { width: 1280, height: 800 },
+          { width: 390, height: 844 },
+        ]) {
+          const context = await env.browser.newContext({ viewport });
+          const page = await context.newPage();
+          await page.goto(env.url);
+          const { fill, click, waitText } = ui(page);
+          await waitText(/^Ready in .* WordNet synsets/, 180_000);
+          await fill("#query", "a small domesticated feline kept as a pet");
+          await click("#go");
+          await waitText("results for", 120_000);
+          const { violations, passes } = await new AxeBuilder({ page }).analyze();
+          console.log(`axe-core at ${viewport.width} px: ${passes.length} rules passed, ${violations.length} violated`);
+          const found = violations.map(({ id, nodes }) => `${id}: ${nodes.map((n) => n.target.join(" ")).join(", ")}`);
+          assert.deepEqual(found, [], `at ${viewport.width} px wide`);
+          // Nothing wider than the screen: a phone scrolls down, never sideways.
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          assert.ok(overflow <= 0, `at ${viewport.width} px the page is ${overflow} px wider than the screen`);
+          await context.close();
+        }
+      });
     }
 
     test("served under a sub-path by a plain file server: found, kept, and found again offline", async () => {
