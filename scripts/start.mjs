@@ -25,9 +25,20 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const started = Date.now();
+// Each step says what it does and when it started, so a long first run reads as progress.
+const step = (n, what) => {
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.log(
+    `\n=== npm start ${n}/4: ${what} (at ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s)`,
+  );
+};
+step(1, "the package: both SIMD tiers and the embedder (scripts/build.mjs; minutes the first time)");
 execFileSync("node", [fileURLToPath(new URL("build.mjs", import.meta.url))], { stdio: "inherit" });
+step(2, "the model files (scripts/model.mjs, SHA-256 checked, kept in .model/)");
 await ensureModel();
+step(3, "the demo's index (scripts/demo-data.mjs: quiver-build embeds the glosses natively; kept)");
 await buildDemoData({ full: args.includes("--full") });
+step(4, "the static site (scripts/build-site.mjs → site/)");
 const files = buildSite();
 const megabytes = files.reduce((sum, { bytes }) => sum + bytes, 0) / 2 ** 20;
 console.log(`[site] ${files.length} files, ${megabytes.toFixed(1)} MB in site/`);

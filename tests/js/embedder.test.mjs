@@ -72,16 +72,26 @@ test("in Node, 505 WordNet texts have cosine >= 0.999 with sentence-transformers
   embedder.free();
 });
 
-test("with float16 weights (the static site's model), the same texts keep cosine >= 0.999", {
+test("with float16 weights (the static site's model), a quarter of those texts keep cosine >= 0.999", {
   skip: data ? false : "SKIPPED: ../shared/data not found",
 }, async () => {
-  const parity = sample();
+  // Every fourth text of the sample (127): float16 rounding is the same for every text, and
+  // the whole sample's 24 s are spent once already, above.
+  const whole = sample();
+  const keep = (_, k) => k % 4 === 0;
+  const parity = {
+    rows: whole.rows.filter(keep),
+    texts: whole.texts.filter(keep),
+    reference: Float32Array.from(
+      whole.rows.flatMap((_, k) => (k % 4 === 0 ? [...whole.reference.subarray(k * DIM, (k + 1) * DIM)] : [])),
+    ),
+  };
   const bytes = (name) => readFileSync(join(modelDir, name));
   const weights = halfWeights(bytes("model.safetensors"));
   const embedder = await Embedder.load({ config: bytes("config.json"), tokenizer: bytes("tokenizer.json"), weights });
   const worst = worstCosine(await embedder.embed(parity.texts), parity);
   console.log(
-    `Node wasm parity, float16 weights (${(weights.length / 2 ** 20).toFixed(1)} MB): lowest cosine ` +
+    `Node wasm parity, float16 weights (${(weights.length / 2 ** 20).toFixed(1)} MB), ${parity.texts.length} texts: lowest cosine ` +
       `${worst.cosine.toFixed(6)} (doc ${worst.doc})`,
   );
   assert.ok(worst.cosine >= 0.999, `doc ${worst.doc}: cosine ${worst.cosine}`);
