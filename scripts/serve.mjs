@@ -24,8 +24,10 @@ const TYPES = {
  * Benchmarks and tests also get `/pkg-bench/` and `/pkg-bench-relaxed/` (the benchmark
  * builds) and, with `data`, that folder at `/data/`. With `site`, only that folder, at `/`.
  * With `mounts` ([[prefix, folder], ...]), only those. `isolated` sends the COOP/COEP headers
- * that make a page cross-origin isolated (so performance.now() has 5 µs steps, not 100 µs). */
-export function serve(port, { data, site, mounts: only, isolated } = {}) {
+ * that make a page cross-origin isolated (so performance.now() has 5 µs steps, not 100 µs).
+ * `onSent(path, bytes)` hears of each file sent (its path below the mount). Every answer is
+ * `Cache-Control: no-store`. */
+export function serve(port, { data, site, mounts: only, isolated, onSent } = {}) {
   const mounts = (
     only ??
     (site
@@ -63,6 +65,7 @@ export function serve(port, { data, site, mounts: only, isolated } = {}) {
         ...isolation,
       });
       res.end(body);
+      onSent?.(path.slice(prefix.length) || "/", body.length);
     } catch {
       res.writeHead(404).end("not found");
     }

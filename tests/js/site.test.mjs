@@ -5,11 +5,11 @@
 
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AxeBuilder } from "@axe-core/playwright";
 import { halfBits, SITE } from "../../scripts/build-site.mjs";
+import { serve } from "../../scripts/serve.mjs";
 import { ENGINES, launch } from "./quiver-page.mjs";
 import { ui } from "./ui.mjs";
 
@@ -41,39 +41,18 @@ test("float32 to float16 rounds to nearest even, saturates to infinity and keeps
   assert.equal(halfBits(bits(Number.NaN)) & 0x7e00, 0x7e00, "NaN stays NaN");
 });
 
-const TYPES = {
-  ".html": "text/html",
-  ".js": "text/javascript",
-  ".css": "text/css",
-  ".json": "application/json",
-  ".wasm": "application/wasm",
-};
 const PREFIX = "/some/project/";
 
-/** A plain static server of site/ under PREFIX, as a project page host serves it: no
- * isolation headers, nothing cacheable. Counts the bytes it sends. */
-function staticServer() {
+/** site/ under PREFIX, as a project page host serves it: no isolation headers, nothing
+ * cacheable (scripts/serve.mjs). Counts the bytes it sends. */
+async function staticServer() {
   const served = { bytes: 0, files: 0, names: [] };
-  const server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
-    const rest = path.startsWith(PREFIX) ? path.slice(PREFIX.length) : undefined;
-    const target = rest === undefined ? "" : normalize(join(SITE, rest === "" ? "index.html" : rest));
-    if (!target.startsWith(SITE) || !extname(target) || !existsSync(target)) {
-      response.writeHead(404).end();
-      return;
-    }
-    const body = readFileSync(target);
-    served.bytes += body.length;
+  const onSent = (name, bytes) => {
+    served.bytes += bytes;
     served.files++;
-    served.names.push(path.slice(PREFIX.length) || "/");
-    response
-      .writeHead(200, {
-        "content-type": TYPES[extname(target)] ?? "application/octet-stream",
-        "cache-control": "no-store",
-      })
-      .end(body);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, served })));
+    served.names.push(name);
+  };
+  return { server: await serve(0, { mounts: [[PREFIX, SITE]], onSent }), served };
 }
 
 /** What the server sent since this call: files, bytes and names. */
