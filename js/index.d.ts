@@ -1,4 +1,15 @@
-export type { Hit, IndexOptions, Metric, Quantization, SearchOptions } from "./quiver.js";
+export type {
+  Condition,
+  FieldKind,
+  Hit,
+  IndexOptions,
+  ListOptions,
+  Listed,
+  Metric,
+  Quantization,
+  SearchOptions,
+  Where,
+} from "./quiver.js";
 export { Index } from "./quiver.js";
 
 /** The kernel tiers: SIMD128, or SIMD128 plus relaxed SIMD's int8 dot product. */

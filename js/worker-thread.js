@@ -25,6 +25,10 @@ async function run(op, args) {
       return [await index.search(...args)];
     case "delete":
       return [await index.delete(...args)];
+    case "count":
+      return [await index.count(...args)];
+    case "list":
+      return [await index.list(...args)];
     case "get": {
       const entry = await index.get(...args);
       return [entry, transferable([entry?.vector])];

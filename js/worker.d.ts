@@ -1,5 +1,5 @@
 import type { InitOptions, Tier } from "./index.js";
-import type { Hit, IndexOptions, Metric, Quantization, SearchOptions } from "./quiver.js";
+import type { Hit, IndexOptions, Listed, ListOptions, Metric, Quantization, SearchOptions, Where } from "./quiver.js";
 
 /** An Index in a dedicated Web Worker: the same calls, each returning a promise. Vectors
  * (and `fromBytes` bytes) are transferred, not copied, when an array spans its whole
@@ -15,6 +15,10 @@ export class WorkerIndex {
   add(ids: string[], vectors: Float32Array | Float32Array[], metadata?: unknown[]): Promise<void>;
   search(query: Float32Array, options?: SearchOptions): Promise<Hit[]>;
   delete(ids: string[]): Promise<number>;
+  /** How many vectors `where` selects (all without it). */
+  count(where?: Where): Promise<number>;
+  /** A page of ids and metadata in id order. */
+  list(options?: ListOptions): Promise<Listed[]>;
   get(id: string): Promise<{ vector?: Float32Array; metadata?: unknown } | undefined>;
   toBytes(options?: { originals?: boolean }): Promise<Uint8Array>;
   /** Closes the index, then ends the worker. */

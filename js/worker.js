@@ -60,6 +60,14 @@ export class WorkerIndex {
     return this.#call("delete", [ids]);
   }
 
+  count(where) {
+    return this.#call("count", [where]);
+  }
+
+  list(options) {
+    return this.#call("list", [options]);
+  }
+
   get(id) {
     return this.#call("get", [id]);
   }

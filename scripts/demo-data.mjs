@@ -143,6 +143,9 @@ export async function buildDemoData({ full = false, count = DEFAULT_COUNT, profi
       join(out, "wordnet.qvr"),
       "--quantization",
       "binary",
+      // The demo filters by part of speech (`where: { pos }`).
+      "--field",
+      "pos:keyword",
     ],
     { cwd: root, stdio: "inherit" },
   );

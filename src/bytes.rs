@@ -255,6 +255,12 @@ impl<'a> Reader<'a> {
             .map_err(|_| self.invalid(what, "UTF-8", None))
     }
 
+    /// True once every payload byte was read: a section added to the format at the end of a
+    /// payload is read only when bytes remain, so bytes written before it still load.
+    pub fn at_end(&self) -> bool {
+        self.at == self.payload.len()
+    }
+
     /// Fails unless every payload byte was read.
     pub fn finish(self) -> Result<()> {
         if self.at != self.payload.len() {

@@ -101,6 +101,20 @@ pub enum Error {
         /// Number of metadata entries.
         received: usize,
     },
+    /// A record whose declared fields hold values of the wrong kind.
+    #[error("metadata {position}: {reason}")]
+    InvalidField {
+        /// Which record of the call.
+        position: usize,
+        /// What was wrong and what the declaration expects.
+        reason: String,
+    },
+    /// A filter (`where`) that does not fit the declared fields.
+    #[error("invalid filter: {reason}")]
+    InvalidFilter {
+        /// What was wrong and what is accepted.
+        reason: String,
+    },
     /// A call that needs the originals in memory, on an index that keeps them elsewhere.
     #[error(
         "this index keeps its original vectors outside wasm memory; pass their store to \

@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 
 use crate::error::{Error, Result};
+use crate::fields::{Filter, Record, Schema};
 use crate::idb::Persistent;
 use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
 use crate::params::IndexParams;
@@ -36,6 +37,14 @@ impl Handle {
         }
     }
 
+    /// The declared fields.
+    pub fn schema(&self) -> Schema {
+        match self {
+            Handle::Memory(index) => index.borrow().schema().clone(),
+            Handle::Persistent(p) => p.schema().clone(),
+        }
+    }
+
     /// Number of live vectors (of the committed index, for a persistent one).
     pub fn len(&self) -> usize {
         match self {
@@ -63,10 +72,11 @@ impl Handle {
         ids: &[String],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
+        records: Option<&[Record]>,
     ) -> Result<()> {
         match self {
-            Handle::Memory(index) => index.borrow_mut().add_rows(ids, rows, metadata),
-            Handle::Persistent(p) => p.add(ids, rows, metadata).await,
+            Handle::Memory(index) => index.borrow_mut().add_rows(ids, rows, metadata, records),
+            Handle::Persistent(p) => p.add(ids, rows, metadata, records).await,
         }
     }
 
@@ -75,6 +85,7 @@ impl Handle {
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         clock: &dyn Fn() -> f64,
         f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
     ) -> Result<(R, Timings)> {
@@ -82,10 +93,37 @@ impl Handle {
             Handle::Memory(index) => {
                 // The index's own store answers at once: no borrow is held across an await.
                 let index = index.borrow();
-                let answer = ready(index.search_home(query, options, clock, f));
+                let answer = ready(index.search_home(query, options, filter, clock, f));
                 answer.unwrap_or(Err(Error::OriginalsElsewhere))
             }
-            Handle::Persistent(p) => p.search(query, options, clock, f).await,
+            Handle::Persistent(p) => p.search(query, options, filter, clock, f).await,
+        }
+    }
+
+    /// Live vectors `filter` selects (all without one).
+    pub async fn count(&self, filter: Option<&Filter>) -> Result<usize> {
+        match self {
+            Handle::Memory(index) => index.borrow().count(filter),
+            Handle::Persistent(p) => p.count(filter).await,
+        }
+    }
+
+    /// A page of ids and metadata in id order (see [`Index::list`]), given to `f`.
+    pub async fn list<R>(
+        &self,
+        filter: Option<&Filter>,
+        after: Option<&str>,
+        limit: usize,
+        f: impl for<'h> FnOnce(Vec<(&'h str, Option<&'h str>)>) -> R,
+    ) -> Result<R> {
+        match self {
+            Handle::Memory(index) => {
+                let index = index.borrow();
+                let page = ready(index.list_with(filter, after, limit, index.home()));
+                let page = page.unwrap_or(Err(Error::OriginalsElsewhere))?;
+                Ok(f(page.entries(&index).collect()))
+            }
+            Handle::Persistent(p) => p.list(filter, after, limit, f).await,
         }
     }
 

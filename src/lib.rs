@@ -21,6 +21,7 @@
 //! kernels                                           slices and integers only
 //! params, quant/                                    codes: fit, encode, scan
 //! search/                                           selection and exact rescoring
+//! fields/                                           declared fields, their indexes, filters
 //! store/                                            the Originals trait; memory; the three homes
 //! ids, index/                                       ids, slots; the one add path and search path
 //! persist                                           the toBytes format
@@ -31,6 +32,7 @@
 
 pub mod bytes;
 pub mod error;
+pub mod fields;
 #[cfg(target_arch = "wasm32")]
 pub mod handle;
 pub mod idb;
@@ -49,6 +51,7 @@ pub mod store;
 pub mod wasm;
 
 pub use error::{Error, Result};
+pub use fields::{FieldKind, Filter, Record, Scalar, Schema, Value};
 pub use index::{
     AddPlan, Answer, Hit, Index, MemoryUsage, RowChunks, Rows, SearchOptions, SearchPlan, Timings,
 };

@@ -5,6 +5,7 @@
 
 use crate::bytes::{Reader, Writer};
 use crate::error::{Error, Result, try_grow};
+use crate::fields::{Fields, Record, Schema};
 use crate::index::Index;
 use crate::params::{IndexParams, Quantization};
 use crate::quant::{Codes, fit_threshold};
@@ -17,7 +18,10 @@ impl Index {
     /// UTF-8); an originals flag: 0 = they live elsewhere (nothing follows), 1 = the
     /// originals `[slots][dimensions]` f32 follow, 2 = left out; for 1 and 2, per slot the
     /// metadata (u32 length, 0xFFFF_FFFF = none, then UTF-8); the live count at the last fit
-    /// (u64); a codes flag, the quantizer's model and the code of every slot.
+    /// (u64); a codes flag, the quantizer's model and the code of every slot; then, only for
+    /// an index with declared fields, the schema ([`crate::fields::Schema::write`]) and
+    /// every slot's values ([`crate::fields::Fields::write_slot`]). An index without fields
+    /// writes the bytes it wrote before fields existed.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.serialise(true)
     }
@@ -90,6 +94,12 @@ impl Index {
                 codes.write_slot(slot, &mut w);
             }
         }
+        if !self.fields.schema().is_empty() {
+            self.fields.schema().write(&mut w);
+            for slot in 0..slots as u32 {
+                self.fields.write_slot(slot, &mut w);
+            }
+        }
         w.finish()
     }
 
@@ -128,9 +138,41 @@ impl Index {
                 codes.read_slot(slot, &mut r)?;
             }
         }
+        if !r.at_end() {
+            index.fields = Fields::new(Schema::read(&mut r)?);
+            index.read_field_values(0..slots as u32, &mut r)?;
+        }
         index.rebuild_free_list();
         r.finish()?;
         Ok(index)
+    }
+
+    /// Reads the values of `slots` (written by [`Fields::write_slot`]) into the fields, a
+    /// batch at a time; a free slot must hold none.
+    pub(crate) fn read_field_values(
+        &mut self,
+        slots: core::ops::Range<u32>,
+        r: &mut Reader,
+    ) -> Result<()> {
+        const BATCH: u32 = 4096;
+        let mut first = slots.start;
+        while first < slots.end {
+            let end = (first + BATCH).min(slots.end);
+            let mut records = Vec::with_capacity((end - first) as usize);
+            for slot in first..end {
+                let record = self.fields.read_record(r)?;
+                if !self.is_live(slot) && record.iter().any(Option::is_some) {
+                    let what = format!("the field values of free slot {slot}");
+                    return Err(r.invalid(what, "none", None));
+                }
+                records.push(record);
+            }
+            let rows: Vec<(u32, Option<&Record>)> =
+                (first..end).zip(records.iter().map(Some)).collect();
+            self.fields.put(&rows, end as usize);
+            first = end;
+        }
+        Ok(())
     }
 
     pub(crate) fn rebuild_free_list(&mut self) {

@@ -674,7 +674,7 @@ impl Originals for ExternalOriginals {
 
 impl ExternalOriginals {
     fn add(&mut self, index: &mut Index, ids: &[String], vectors: &[f32]) {
-        ready(index.add_with(ids, &vectors, None, self))
+        ready(index.add_with(ids, &vectors, None, None, self))
             .unwrap()
             .unwrap();
     }
@@ -684,7 +684,7 @@ impl ExternalOriginals {
     }
 
     fn search(&self, index: &Index, q: &[f32], options: &SearchOptions) -> Vec<(String, f32)> {
-        let answer = ready(index.search_with(q, options, self, &|| 0.0))
+        let answer = ready(index.search_with(q, options, None, self, &|| 0.0))
             .unwrap()
             .unwrap();
         answer

@@ -101,33 +101,20 @@ fn recall_and_reads(
     let found_for = |qi: usize| {
         let query = &data.queries[qi * d..(qi + 1) * d];
         let originals: &dyn Originals = if on_disk { &disk } else { built.index.home() };
-        let answer = ready(built.index.search_with(query, &options, originals, &|| 0.0))
-            .unwrap()
-            .unwrap();
+        let answer = ready(
+            built
+                .index
+                .search_with(query, &options, None, originals, &|| 0.0),
+        )
+        .unwrap()
+        .unwrap();
         let truth = &data.truth[qi * 100..qi * 100 + 10];
         let found = (answer.hits(&built.index))
             .filter(|h| truth.iter().any(|&t| built.ids[t as usize] == h.id))
             .count();
         (found, answer.timings.reads)
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_query: Vec<(usize, usize)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|first| {
-                let found_for = &found_for;
-                s.spawn(move || {
-                    (first..QUERIES)
-                        .step_by(threads)
-                        .map(found_for)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
-    });
+    let per_query = on_every_core(QUERIES, &found_for);
     let found: usize = per_query.iter().map(|p| p.0).sum();
     let mut reads: Vec<usize> = per_query.iter().map(|p| p.1).collect();
     reads.sort_unstable();
@@ -329,4 +316,122 @@ fn pq_meets_its_recall_targets() {
         let rows = report(&data, name, pq, &[4.0, default]);
         assert!(at(&rows, default).0 >= 0.95, "{name} recall@10: {rows:?}");
     }
+}
+
+/// Filtered search on the real data: each vector gets a `bucket` 0..999 (a multiplicative
+/// hash of its row), and a range on it selects 0.1%, 1%, 10%, 50% or 100% of the vectors. The
+/// truth is brute force over the selected rows, computed here, independently of the index.
+/// At the defaults (binary, refinement, rescoring), in memory and from a store outside it,
+/// recall@10 must reach the unfiltered target, 0.99.
+#[test]
+#[ignore = "slow: npm test runs it with --release --ignored"]
+fn filtered_search_meets_the_unfiltered_recall() {
+    use quiver::{FieldKind, Filter, Schema, Value};
+    let Some(data) = common::real_data("filtered_search_meets_the_unfiltered_recall") else {
+        return;
+    };
+    let d = data.dimensions;
+    let n = data.docs.len() / d;
+    let bucket = |i: usize| (i * 7919 + 13) % 1000;
+    let params = IndexParams::new(d, Metric::Cosine, Quantization::BINARY_DEFAULT).unwrap();
+    let schema = Schema::new(vec![("bucket".into(), FieldKind::Number)]).unwrap();
+    let mut index = Index::new(params).with_fields(schema);
+    let ids: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let records: Vec<_> = (0..n)
+        .map(|i| vec![Some(Value::Number(bucket(i) as f64))])
+        .collect();
+    index.add_records(&ids, &data.docs, None, &records).unwrap();
+    let built = Built { index, ids };
+    let norms: Vec<f32> = (data.docs.chunks_exact(d))
+        .map(|v| v.iter().map(|x| x * x).sum::<f32>().sqrt())
+        .collect();
+    let queries = 200;
+    let disk = OnDisk {
+        docs: &data.docs,
+        d,
+    };
+    for below in [1, 10, 100, 500, 1000] {
+        let filter = Filter::Range {
+            field: "bucket".into(),
+            low: None,
+            high: Some((below as f64, false)),
+        };
+        let selected: Vec<usize> = (0..n).filter(|&i| bucket(i) < below).collect();
+        assert_eq!(built.index.count(Some(&filter)).unwrap(), selected.len());
+        let truth_of = |qi: usize| {
+            let query = &data.queries[qi * d..(qi + 1) * d];
+            let mut scored: Vec<(f32, usize)> = (selected.iter())
+                .map(|&i| {
+                    let v = &data.docs[i * d..(i + 1) * d];
+                    let dot: f32 = v.iter().zip(query).map(|(a, b)| a * b).sum();
+                    (dot / norms[i], i)
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let truth: Vec<&str> = scored[..10.min(scored.len())]
+                .iter()
+                .map(|&(_, i)| built.ids[i].as_str())
+                .collect();
+            truth
+        };
+        let truths: Vec<Vec<&str>> = on_every_core(queries, &truth_of);
+        let recall_of = |qi: usize, on_disk: bool| {
+            let query = &data.queries[qi * d..(qi + 1) * d];
+            let truth = &truths[qi];
+            let originals: &dyn Originals = if on_disk { &disk } else { built.index.home() };
+            let options = SearchOptions::default();
+            let answer =
+                ready(
+                    built
+                        .index
+                        .search_with(query, &options, Some(&filter), originals, &|| 0.0),
+                )
+                .unwrap()
+                .unwrap();
+            let hits: Vec<_> = answer.hits(&built.index).collect();
+            assert_eq!(hits.len(), truth.len());
+            hits.iter().filter(|h| truth.contains(&h.id)).count() as f64 / truth.len() as f64
+        };
+        for on_disk in [false, true] {
+            let recall: f64 =
+                (0..queries).map(|q| recall_of(q, on_disk)).sum::<f64>() / queries as f64;
+            let place = if on_disk {
+                "outside memory"
+            } else {
+                "in memory"
+            };
+            println!(
+                "  filtered {:>6.1}% ({} vectors), {place}: recall@10 {recall:.4}",
+                below as f64 / 10.0,
+                selected.len()
+            );
+            assert!(
+                recall >= 0.99,
+                "selectivity {below}/1000 {place}: recall@10 {recall}"
+            );
+        }
+    }
+}
+
+/// `f(0..n)`, in order, computed on every core.
+fn on_every_core<T: Send>(n: usize, f: &(dyn Fn(usize) -> T + Sync)) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out: Vec<(usize, T)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|first| {
+                s.spawn(move || {
+                    (first..n)
+                        .step_by(threads)
+                        .map(|i| (i, f(i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    out.sort_by_key(|e| e.0);
+    out.into_iter().map(|e| e.1).collect()
 }

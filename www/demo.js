@@ -134,7 +134,7 @@ async function indexFor(quantization) {
     vectors.set(stored.vector, i * D);
     metadata.push(stored.metadata);
   }
-  const index = new Index({ dimensions: D, quantization });
+  const index = new Index({ dimensions: D, quantization, fields: { pos: "keyword" } });
   await index.add(state.ids, vectors, metadata);
   state.indexes.set(quantization, index);
   status(`Built the ${quantization} index in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
@@ -147,7 +147,10 @@ function settings() {
   if (!(Number.isInteger(k) && k >= 1 && k <= 100))
     throw new Error("Results (k) must be a whole number from 1 to 100.");
   if (!(oversampling >= 1 && oversampling <= 100)) throw new Error("Oversampling must be a number from 1 to 100.");
-  return { k, oversampling, rescore: $("rescore").checked, quantization: $("quantization").value };
+  // The index declares `pos` (quiver-build --field pos:keyword): a filter on it, not a pass
+  // over the hits.
+  const where = $("pos").value ? { pos: $("pos").value } : undefined;
+  return { k, oversampling, rescore: $("rescore").checked, quantization: $("quantization").value, where };
 }
 
 // Search as the visitor types: 150 ms after the last keystroke, and an answer is shown only if
@@ -158,6 +161,9 @@ $("query").addEventListener("input", () => {
   clearTimeout(typing);
   if (!$("query").disabled) typing = setTimeout(search, 150);
 });
+$("pos").addEventListener("change", () => {
+  if (!$("query").disabled) search();
+});
 
 async function search(event) {
   event?.preventDefault();
@@ -167,17 +173,17 @@ async function search(event) {
   const mine = ++latest;
   const stale = () => mine !== latest;
   try {
-    const { k, oversampling, rescore, quantization } = settings();
+    const { k, oversampling, rescore, quantization, where } = settings();
     const index = await indexFor(quantization);
     let started = performance.now();
     const query = await state.embedder.embed(text);
     const embedding = performance.now() - started;
     if (stale()) return;
     started = performance.now();
-    const hits = await index.search(query, { k, oversampling, rescore });
+    const hits = await index.search(query, { k, oversampling, rescore, where });
     const total = performance.now() - started;
     const [scan, , rescoring, rescored] = index.lastSearchTimings();
-    const exact = new Set((await index.search(query, { k, exact: true })).map((hit) => hit.id));
+    const exact = new Set((await index.search(query, { k, exact: true, where })).map((hit) => hit.id));
     const agree = hits.filter((hit) => exact.has(hit.id)).length;
 
     const noteHits = state.notes.size > 0 ? await state.notes.search(query, { k: 3 }) : [];
@@ -188,7 +194,8 @@ async function search(event) {
     showHits($("hits"), hits, (hit) => [hit.metadata.words.join(", "), hit.metadata.pos, hit.metadata.definition]);
     showHits($("note-hits"), noteHits, (hit) => [hit.metadata.text, "note", ""]);
     $("agreement").textContent =
-      `${agree} of these ${hits.length} are in the exact top ${k} (a scan of every original vector).`;
+      `${agree} of these ${hits.length} are in the exact top ${k} (a scan of every original vector` +
+      `${where ? ` of a ${where.pos}` : ""}).`;
     table("timings", [
       ["Embedding the query (wasm, in a worker)", ms(embedding)],
       [`Scan of ${index.size.toLocaleString("en")} ${index.quantization} codes`, ms(scan)],
@@ -269,12 +276,13 @@ async function addNote(event) {
   }
 }
 
-/** Lists every note, newest first: an exact search with k = size returns them all. */
+/** Lists every note, newest first (`list` pages in id order, 10,000 at most a page). */
 async function showNotes() {
-  const all =
-    state.notes.size > 0
-      ? await state.notes.search(new Float32Array(D).fill(1), { k: state.notes.size, exact: true })
-      : [];
+  const all = [];
+  for (let page; !page || page.length === 10_000; ) {
+    page = await state.notes.list({ after: all.at(-1)?.id, limit: 10_000 });
+    all.push(...page);
+  }
   all.sort((a, b) => b.metadata.added - a.metadata.added);
   $("note-count").textContent = String(all.length);
   $("notes").replaceChildren(

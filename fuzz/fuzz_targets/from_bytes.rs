@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use quiver::bytes::Writer;
-use quiver::{Index, SearchOptions};
+use quiver::{Filter, Index, SearchOptions};
 
 fuzz_target!(|data: &[u8]| {
     // As given (most inputs stop at the frame check), and re-framed with a valid length
@@ -38,6 +38,25 @@ fn exercise(bytes: &[u8]) {
             assert!(hits.len() <= 7.min(index.len()));
             for hit in &hits {
                 assert!(index.get(hit.id).is_some(), "a hit is a live id");
+            }
+        }
+    }
+    // Each declared field: the vectors holding a value and those holding none are all of them,
+    // and a filtered search returns selected vectors only.
+    for (name, _) in index.schema().fields().to_vec() {
+        let present = Filter::Exists {
+            field: name.clone(),
+            exists: true,
+        };
+        let absent = Filter::Not(Box::new(present.clone()));
+        let (with, without) = (index.count(Some(&present)), index.count(Some(&absent)));
+        assert_eq!(with.unwrap() + without.unwrap(), index.len());
+        let options = SearchOptions::default();
+        if let Ok(hits) = index.search_filtered(&query, &options, &present) {
+            for hit in &hits {
+                let record = index.record(hit.id).expect("a hit is a live id");
+                let i = index.schema().find(&name).expect("declared").0;
+                assert!(record[i].is_some(), "a hit holds the field it was filtered on");
             }
         }
     }

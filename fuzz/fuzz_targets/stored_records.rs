@@ -38,7 +38,7 @@ fuzz_target!(|records: Records| {
                 zeros.set(slot, &vec![0.0; d], None);
             }
             let options = SearchOptions::default();
-            let search = ready(index.search_with(&query, &options, &zeros, &|| 0.0));
+            let search = ready(index.search_with(&query, &options, None, &zeros, &|| 0.0));
             if let Some(Ok(answer)) = search {
                 let found = &answer.found;
                 assert!(found.len() <= 10 && found.iter().all(|c| index.is_live(c.slot)));

@@ -23,6 +23,7 @@ use super::originals::TxOriginals;
 use super::records::pages_of;
 use super::store::{IdbStore, StoredIndex, Tx};
 use crate::error::{Error, Result, Storage};
+use crate::fields::{Filter, Record, Schema};
 use crate::index::{Hit, Index, MemoryUsage, Rows, SearchOptions, Timings};
 use crate::params::{DEFAULT_REFINE, IndexParams, Quantization};
 use crate::store::Originals;
@@ -32,6 +33,7 @@ use crate::store::Originals;
 pub struct Persistent {
     store: IdbStore,
     params: IndexParams,
+    schema: Schema,
     /// The index as committed at `generation`; `None` while a call holds it, and after a
     /// failed write until the next call reads the committed one back.
     index: RefCell<Option<Index>>,
@@ -43,13 +45,15 @@ pub struct Persistent {
 }
 
 impl Persistent {
-    /// Opens the index `name`, creating it with `params` if it does not exist.
-    pub async fn open(name: &str, params: Option<IndexParams>) -> Result<Persistent> {
+    /// Opens the index `name`, creating it with `params` and the declared fields of
+    /// `schema` if it does not exist.
+    pub async fn open(name: &str, params: Option<(IndexParams, Schema)>) -> Result<Persistent> {
         let (store, created) = IdbStore::open(name).await?;
         match load(&store, name, params).await {
             Ok((index, generation)) => Ok(Persistent {
                 store,
                 params: *index.params(),
+                schema: index.schema().clone(),
                 committed: Cell::new((index.len(), index.memory_usage())),
                 index: RefCell::new(Some(index)),
                 generation: Cell::new(generation),
@@ -69,6 +73,11 @@ impl Persistent {
     /// The parameters the index was created with.
     pub fn params(&self) -> &IndexParams {
         &self.params
+    }
+
+    /// The declared fields.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     /// Live vectors of the committed index.
@@ -111,7 +120,7 @@ impl Persistent {
             return Err(Error::Storage(Storage::Removed));
         };
         let index = Index::from_records(&stored.header, &stored.pages)?;
-        if *index.params() != self.params {
+        if *index.params() != self.params || *index.schema() != self.schema {
             return Err(Error::Storage(Storage::OptionsChanged));
         }
         self.generation.set(stored.generation);
@@ -142,12 +151,13 @@ impl Persistent {
         ids: &[String],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
+        records: Option<&[Record]>,
     ) -> Result<()> {
         let tx = self.store.write()?;
         let mut index = self.take(&tx).await?;
         let mut originals = TxOriginals::new(&tx, self.params.dimensions);
         let metadata_len = metadata.map(<[_]>::len);
-        let plan = match index.prepare_add(ids, rows, metadata_len, &mut originals) {
+        let plan = match index.prepare_add(ids, rows, metadata_len, records, &mut originals) {
             Ok(plan) => plan,
             Err(error) => {
                 // Nothing changed: the index goes back as it was.
@@ -157,7 +167,7 @@ impl Persistent {
         };
         let old_slots = index.slot_count();
         index
-            .finish_add(ids, rows, metadata, &plan, &mut originals)
+            .finish_add(ids, rows, metadata, records, &plan, &mut originals)
             .await?;
         if plan.refits {
             // Every code changed.
@@ -199,6 +209,7 @@ impl Persistent {
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         clock: &dyn Fn() -> f64,
         f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
     ) -> Result<(R, Timings)> {
@@ -211,17 +222,48 @@ impl Persistent {
             Some(index) => (index, Some(generation)),
             None => (self.reload(&tx).await?, None),
         };
-        let mut answer = index.search_with(query, options, &originals, clock).await;
+        let mut answer = index
+            .search_with(query, options, filter, &originals, clock)
+            .await;
         if let Some(generation) = check {
             let stored = generation.await;
             if !matches!(stored, Ok(g) if g == self.generation.get()) {
                 drop(answer);
                 stored?;
                 index = self.reload(&tx).await?;
-                answer = index.search_with(query, options, &originals, clock).await;
+                answer = index
+                    .search_with(query, options, filter, &originals, clock)
+                    .await;
             }
         }
         let out = answer.map(|a| (f(a.hits(&index).collect()), a.timings));
+        self.keep(index);
+        out
+    }
+
+    /// Live vectors `filter` selects, at the stored generation.
+    pub async fn count(&self, filter: Option<&Filter>) -> Result<usize> {
+        let tx = self.store.read()?;
+        let index = self.take(&tx).await?;
+        let count = index.count(filter);
+        self.keep(index);
+        count
+    }
+
+    /// A page of ids in id order (see [`Index::list`]) with their metadata read in the
+    /// same transaction, given to `f`.
+    pub async fn list<R>(
+        &self,
+        filter: Option<&Filter>,
+        after: Option<&str>,
+        limit: usize,
+        f: impl for<'h> FnOnce(Vec<(&'h str, Option<&'h str>)>) -> R,
+    ) -> Result<R> {
+        let tx = self.store.read()?;
+        let index = self.take(&tx).await?;
+        let originals = TxOriginals::new(&tx, self.params.dimensions);
+        let page = index.list_with(filter, after, limit, &originals).await;
+        let out = page.map(|page| f(page.entries(&index).collect()));
         self.keep(index);
         out
     }
@@ -254,17 +296,21 @@ fn write_pages(tx: &Tx, index: &Index, pages: impl IntoIterator<Item = usize>) -
 
 /// Reads the stored index and its generation, or creates it from `params` when nothing is
 /// stored.
-async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Result<(Index, u64)> {
+async fn load(
+    store: &IdbStore,
+    name: &str,
+    options: Option<(IndexParams, Schema)>,
+) -> Result<(Index, u64)> {
     let mut stored = store.read()?.read_index().await?;
     if stored.is_none()
-        && let Some(params) = params
+        && let Some((params, schema)) = options.clone()
     {
         // Two contexts may race to create the index: look again inside the transaction
         // that would create it, and read what the winner wrote if it lost.
         let tx = store.write()?;
         stored = tx.read_index().await?;
         if stored.is_none() {
-            let index = Index::new_external(params);
+            let index = Index::new_external(params).with_fields(schema);
             tx.put_header(&index.header_bytes())?;
             tx.put_generation(0)?;
             tx.commit().await?;
@@ -286,7 +332,20 @@ async fn load(store: &IdbStore, name: &str, params: Option<IndexParams>) -> Resu
         });
     };
     let index = Index::from_records(&header, &pages)?;
-    if let Some(params) = params
+    if let Some((_, schema)) = &options
+        && schema != index.schema()
+    {
+        return Err(Error::InvalidOption {
+            name: "fields",
+            reason: format!(
+                "index {name:?} is stored with the fields {}, but the options declare {}; \
+                 pass the stored fields, or no options to use them",
+                index.schema().describe(),
+                schema.describe()
+            ),
+        });
+    }
+    if let Some((params, _)) = options
         && params != *index.params()
         && !stored_before_refinement(&params, index.params())
     {

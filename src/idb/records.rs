@@ -1,14 +1,17 @@
 //! The IndexedDB records of an index's codes and ids (the originals' records are
 //! [`super::block`]); the schema that holds them is in [`super::store`]:
 //!
-//! - the header: params, slot count, and the quantizer's fit count and model;
-//! - a page per [`PAGE_SLOTS`] slots: their ids and codes.
+//! - the header: params, slot count, the quantizer's fit count and model, and the declared
+//!   fields (only when there are some: a header written before fields existed reads as
+//!   none);
+//! - a page per [`PAGE_SLOTS`] slots: their ids and codes, then their field values.
 //!
 //! Each is framed and checksummed ([`crate::bytes`]), and written with the same field
 //! writers as the `toBytes` file ([`crate::persist`]). Pure Rust: tested natively.
 
 use crate::bytes::{Reader, Writer};
 use crate::error::{Damage, Error, Result, try_grow};
+use crate::fields::{Fields, Schema};
 use crate::index::Index;
 use crate::params::IndexParams;
 
@@ -24,6 +27,9 @@ impl Index {
         self.params.write(&mut w);
         w.u32(self.live.len() as u32);
         self.write_model(&mut w);
+        if !self.fields.schema().is_empty() {
+            self.fields.schema().write(&mut w);
+        }
         w.finish()
     }
 
@@ -35,6 +41,9 @@ impl Index {
         let mut index = Index::new_external(IndexParams::read(&mut r)?);
         let slots = r.u32("slot count")? as usize;
         index.read_model(&mut r)?;
+        if !r.at_end() {
+            index.fields = Fields::new(Schema::read(&mut r)?);
+        }
         r.finish()?;
         if slots.div_ceil(PAGE_SLOTS) != pages.len() {
             return Err(Error::Corrupt(Damage::PagesForSlots {
@@ -63,7 +72,8 @@ impl Index {
 
     /// Page `page`: the ids and codes of slots `page × PAGE_SLOTS ..` (at most
     /// [`PAGE_SLOTS`]), framed. Payload: page number (u32), slot count (u32), per slot the
-    /// id (as in `to_bytes`) and, once the quantizer is fitted, the slot's code.
+    /// id (as in `to_bytes`) and, once the quantizer is fitted, the slot's code; then, for
+    /// an index with declared fields, per slot its values (as in `to_bytes`).
     pub fn page_bytes(&self, page: usize) -> Vec<u8> {
         let first = page * PAGE_SLOTS;
         let end = (first + PAGE_SLOTS).min(self.live.len());
@@ -74,6 +84,11 @@ impl Index {
             self.write_id(slot, &mut w);
             if let Some(codes) = &self.codes {
                 codes.write_slot(slot, &mut w);
+            }
+        }
+        if !self.fields.schema().is_empty() {
+            for slot in first as u32..end as u32 {
+                self.fields.write_slot(slot, &mut w);
             }
         }
         w.finish()
@@ -101,6 +116,10 @@ impl Index {
             if let Some(codes) = &mut self.codes {
                 codes.read_slot(slot, &mut r)?;
             }
+        }
+        if !self.fields.schema().is_empty() {
+            let first = (page * PAGE_SLOTS) as u32;
+            self.read_field_values(first..first + count as u32, &mut r)?;
         }
         r.finish()
     }

@@ -13,6 +13,7 @@ use hashbrown::HashMap;
 use super::rows::{RowChunks, Rows};
 use super::{Index, ensure_headroom};
 use crate::error::{Error, Result, try_grow};
+use crate::fields::Record;
 use crate::ids::MAX_ID_BYTES;
 use crate::quant::{Codes, code_bytes, fit_sample, fit_threshold};
 use crate::rng::Rng;
@@ -71,10 +72,12 @@ impl Index {
         ids: &[S],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
+        records: Option<&[Record]>,
         originals: &mut dyn Originals,
     ) -> Result<AddPlan> {
-        let plan = self.prepare_add(ids, rows, metadata.map(<[_]>::len), originals)?;
-        self.finish_add(ids, rows, metadata, &plan, originals)
+        let metadata_len = metadata.map(<[_]>::len);
+        let plan = self.prepare_add(ids, rows, metadata_len, records, originals)?;
+        self.finish_add(ids, rows, metadata, records, &plan, originals)
             .await?;
         Ok(plan)
     }
@@ -88,6 +91,7 @@ impl Index {
         ids: &[S],
         rows: &dyn Rows,
         metadata_len: Option<usize>,
+        records: Option<&[Record]>,
         originals: &mut dyn Originals,
     ) -> Result<AddPlan> {
         if !originals.keeps_vectors() {
@@ -95,7 +99,7 @@ impl Index {
                 action: "take new vectors",
             });
         }
-        let plan = self.plan_add(ids, rows, metadata_len)?;
+        let plan = self.plan_add(ids, rows, metadata_len, records)?;
         // Reserve once for the slots this batch appends, so one large batch gets exact
         // capacities instead of up to 2× slack from doubling.
         let appended = plan
@@ -130,6 +134,7 @@ impl Index {
         ids: &[S],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
+        records: Option<&[Record]>,
         plan: &AddPlan,
         originals: &mut dyn Originals,
     ) -> Result<()> {
@@ -146,7 +151,7 @@ impl Index {
                     metadata: metadata.and_then(|m| m[i].as_deref()),
                 })
                 .collect();
-            self.put_rows(ids, first, &stored);
+            self.put_rows(ids, first, &stored, records);
             originals.put(&stored, &|s| self.is_live(s)).await?;
         }
         if plan.refits {
@@ -155,8 +160,21 @@ impl Index {
         Ok(())
     }
 
-    /// Takes rows `first..` of the batch into the ids and codes.
-    fn put_rows<S: AsRef<str>>(&mut self, ids: &[S], first: usize, rows: &[Row<'_>]) {
+    /// Takes rows `first..` of the batch into the ids, codes and fields.
+    fn put_rows<S: AsRef<str>>(
+        &mut self,
+        ids: &[S],
+        first: usize,
+        rows: &[Row<'_>],
+        records: Option<&[Record]>,
+    ) {
+        if !self.fields.schema().is_empty() {
+            let values: Vec<(u32, Option<&Record>)> = (first..)
+                .zip(rows)
+                .map(|(i, row)| (row.slot, records.map(|r| &r[i])))
+                .collect();
+            self.fields.put(&values, self.live.len());
+        }
         for (i, row) in (first..).zip(rows) {
             let (id, slot) = (ids[i].as_ref(), row.slot);
             if self.ids.slot(id).is_none() {
@@ -181,15 +199,21 @@ impl Index {
         ids: &[S],
         rows: &dyn Rows,
         metadata_len: Option<usize>,
+        records: Option<&[Record]>,
     ) -> Result<AddPlan> {
         let d = self.params.dimensions;
-        if let Some(received) = metadata_len
-            && received != ids.len()
-        {
-            return Err(Error::MetadataLength {
-                expected: ids.len(),
-                received,
-            });
+        for received in metadata_len.into_iter().chain(records.map(<[_]>::len)) {
+            if received != ids.len() {
+                return Err(Error::MetadataLength {
+                    expected: ids.len(),
+                    received,
+                });
+            }
+        }
+        if let Some(records) = records {
+            for (position, record) in records.iter().enumerate() {
+                self.fields.check(record, position)?;
+            }
         }
         if rows.values() != ids.len() * d {
             return Err(Error::BatchLength {

@@ -20,8 +20,10 @@
 pub mod add;
 pub mod rows;
 pub mod search;
+pub mod select;
 
 use crate::error::{Error, Result};
+use crate::fields::{Fields, Filter, Record, Schema};
 use crate::ids::IdMap;
 use crate::params::IndexParams;
 use crate::quant::Codes;
@@ -30,6 +32,7 @@ use crate::store::{Home, MemoryStore, Originals, ready};
 pub use add::AddPlan;
 pub use rows::{ADD_CHUNK_ROWS, RowChunks, Rows};
 pub use search::{Answer, Hit, SearchOptions, SearchPlan, Timings};
+pub use select::{MAX_PAGE, Page};
 
 /// Where an index's memory goes, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,8 @@ pub struct MemoryUsage {
     pub codes: usize,
     /// The id map and slot bookkeeping.
     pub ids: usize,
+    /// The declared fields' values and indexes.
+    pub fields: usize,
     /// Originals and metadata kept by the in-memory store.
     pub store: usize,
 }
@@ -57,6 +62,8 @@ pub struct Index {
     pub(crate) codes: Option<Codes>,
     /// Live vectors at the last fit (0 = never fitted).
     pub(crate) fitted_on: usize,
+    /// The declared fields and their indexes (none by default).
+    pub(crate) fields: Fields,
 }
 
 /// The message of a synchronous call whose store did not answer at once: only a store in
@@ -90,7 +97,26 @@ impl Index {
             home,
             codes: None,
             fitted_on: 0,
+            fields: Fields::default(),
         }
+    }
+
+    /// The index with the fields of `schema` declared: each add then passes their values
+    /// ([`Index::add_records`]) and searches may filter on them. Meant for a new index:
+    /// slots it already holds have no values.
+    pub fn with_fields(mut self, schema: Schema) -> Index {
+        self.fields = Fields::new(schema);
+        self
+    }
+
+    /// The declared fields.
+    pub fn schema(&self) -> &Schema {
+        self.fields.schema()
+    }
+
+    /// The declared fields' values of `id`, in the schema's order.
+    pub fn record(&self, id: &str) -> Option<Record> {
+        Some(self.fields.record(self.ids.slot(id)?))
     }
 
     /// True if originals are kept in memory (false when they live elsewhere, or when the
@@ -127,7 +153,18 @@ impl Index {
         vectors: &[f32],
         metadata: Option<&[Option<String>]>,
     ) -> Result<()> {
-        self.add_rows(ids, &vectors, metadata)
+        self.add_rows(ids, &vectors, metadata, None)
+    }
+
+    /// [`Index::add`] with the values of the declared fields: `records[i]` for row `i`.
+    pub fn add_records<S: AsRef<str>>(
+        &mut self,
+        ids: &[S],
+        vectors: &[f32],
+        metadata: Option<&[Option<String>]>,
+        records: &[Record],
+    ) -> Result<()> {
+        self.add_rows(ids, &vectors, metadata, Some(records))
     }
 
     /// [`Index::add`] from rows read a chunk at a time: besides what the index then holds,
@@ -137,6 +174,7 @@ impl Index {
         ids: &[S],
         rows: &dyn Rows,
         metadata: Option<&[Option<String>]>,
+        records: Option<&[Record]>,
     ) -> Result<()> {
         if matches!(self.home, Home::Elsewhere) {
             return Err(Error::OriginalsElsewhere);
@@ -144,7 +182,8 @@ impl Index {
         // The add path takes the store apart from the index it changes; every call on a
         // store in memory completes at once and, after the checks, cannot fail.
         let mut home = std::mem::replace(&mut self.home, Home::Elsewhere);
-        let added = ready(self.add_with(ids, rows, metadata, &mut home)).unwrap_or(Err(NOT_READY));
+        let added =
+            ready(self.add_with(ids, rows, metadata, records, &mut home)).unwrap_or(Err(NOT_READY));
         self.home = home;
         added.map(drop)
     }
@@ -189,6 +228,7 @@ impl Index {
                 removed.push(slot);
             }
         }
+        self.fields.clear(&removed);
         if !removed.is_empty() {
             originals.clear(&removed, &|s| self.is_live(s)).await?;
         }
@@ -218,7 +258,17 @@ impl Index {
 
     /// The `k` best vectors for `query`, best first (an index that keeps its originals).
     pub fn search(&self, query: &[f32], options: &SearchOptions) -> Result<Vec<Hit<'_>>> {
-        Ok(self.search_timed(query, options, &|| 0.0)?.0)
+        Ok(self.search_timed(query, options, None, &|| 0.0)?.0)
+    }
+
+    /// [`Index::search`] among the vectors `filter` selects.
+    pub fn search_filtered(
+        &self,
+        query: &[f32],
+        options: &SearchOptions,
+        filter: &Filter,
+    ) -> Result<Vec<Hit<'_>>> {
+        Ok(self.search_timed(query, options, Some(filter), &|| 0.0)?.0)
     }
 
     /// [`Index::search`], also returning how long its phases took by `clock`.
@@ -226,10 +276,11 @@ impl Index {
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         clock: &dyn Fn() -> f64,
     ) -> Result<(Vec<Hit<'_>>, Timings)> {
-        let answer =
-            ready(self.search_with(query, options, &self.home, clock)).unwrap_or(Err(NOT_READY))?;
+        let search = self.search_with(query, options, filter, &self.home, clock);
+        let answer = ready(search).unwrap_or(Err(NOT_READY))?;
         // The metadata is the index's own: hits borrow it from the index, not the answer.
         let metric = self.params.metric;
         let hits = answer
@@ -247,7 +298,7 @@ impl Index {
     /// Bytes the index holds: codes, ids, slot bookkeeping and the in-memory originals.
     pub fn memory_bytes(&self) -> usize {
         let usage = self.memory_usage();
-        usage.codes + usage.ids + usage.store
+        usage.codes + usage.ids + usage.fields + usage.store
     }
 
     /// [`Index::memory_bytes`] by part.
@@ -255,6 +306,7 @@ impl Index {
         MemoryUsage {
             codes: self.codes.as_ref().map_or(0, Codes::memory_bytes),
             ids: self.ids.memory_bytes() + self.live.capacity() + self.free.capacity() * 4,
+            fields: self.fields.memory_bytes(),
             store: self.home.memory_bytes(),
         }
     }

@@ -6,6 +6,7 @@
 use super::Index;
 use super::rows::check_vector;
 use crate::error::{Error, Result};
+use crate::fields::Filter;
 use crate::quant::Scanned;
 use crate::search::rescore::{exact_scan, rescore};
 use crate::search::topk::{Candidate, TopK, best_first};
@@ -53,10 +54,13 @@ pub struct Hit<'a> {
 /// What a search still needs, from [`Index::plan_search`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum SearchPlan {
-    /// Score every live vector exactly (no codes yet, or `exact: true`).
+    /// Score these live vectors exactly: every one (no codes yet, or `exact: true`), or
+    /// those a filter selects when they are no more than the candidates a scan would take.
     Exact {
         /// The checked (and, for cosine, normalised) query.
         query: Vec<f32>,
+        /// The live slots to score, ascending.
+        slots: Vec<u32>,
         /// Hits wanted.
         k: usize,
     },
@@ -119,11 +123,12 @@ impl Index {
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         originals: &dyn Originals,
         clock: &dyn Fn() -> f64,
         f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
     ) -> Result<(R, Timings)> {
-        let answer = self.search_with(query, options, originals, clock).await?;
+        let answer = (self.search_with(query, options, filter, originals, clock)).await?;
         Ok((f(answer.hits(self).collect()), answer.timings))
     }
 
@@ -132,18 +137,21 @@ impl Index {
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         clock: &dyn Fn() -> f64,
         f: impl for<'h> FnOnce(Vec<Hit<'h>>) -> R,
     ) -> Result<(R, Timings)> {
-        self.search_then(query, options, &self.home, clock, f).await
+        (self.search_then(query, options, filter, &self.home, clock, f)).await
     }
 
-    /// The `k` best vectors for `query`, with the originals and metadata in `originals`:
-    /// the one search path. `clock` times the phases (see [`Timings`]).
+    /// The `k` best vectors for `query` among those `filter` selects (all without one),
+    /// with the originals and metadata in `originals`: the one search path. `clock` times
+    /// the phases (see [`Timings`]).
     pub async fn search_with<'a>(
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         originals: &'a dyn Originals,
         clock: &dyn Fn() -> f64,
     ) -> Result<Answer<'a>> {
@@ -160,7 +168,7 @@ impl Index {
         // Reading an original from memory costs less than refining its candidate (measured:
         // `npm run bench:ab`, 8% slower searches with refinement in memory), so there the
         // candidates are all re-scored; from a store outside memory each read costs far more.
-        let plan = self.plan_search(query, &options, !originals.in_wasm_memory())?;
+        let plan = self.plan_search(query, &options, filter, !originals.in_wasm_memory())?;
         let scanned = clock();
         let metric = self.params.metric;
         let reads;
@@ -185,8 +193,8 @@ impl Index {
                     read,
                 )
             }
-            SearchPlan::Exact { query, k } => {
-                let live: Vec<u32> = self.live_slots().collect();
+            SearchPlan::Exact { query, slots, k } => {
+                let live = slots;
                 reads = live.len();
                 let mut best = Vec::new();
                 originals
@@ -227,14 +235,21 @@ impl Index {
         })
     }
 
-    /// Phase one of a search: checks the query and options and scans the codes. With
-    /// `costly_reads`, candidates are refined and pruned to those that can still reach the top
-    /// k (where the encoding can; see [`crate::quant::Quantizer::refine`]); without rescoring
-    /// they are always refined, as the refined estimate is the answer.
+    /// Phase one of a search: checks the query, options and filter, and scans the codes.
+    /// With `costly_reads`, candidates are refined and pruned to those that can still reach
+    /// the top k (where the encoding can; see [`crate::quant::Quantizer::refine`]); without
+    /// rescoring they are always refined, as the refined estimate is the answer.
+    ///
+    /// A filter is planned by how many live vectors it selects, counted exactly from its
+    /// mask ([`Filter::mask`]): when they are no more than the candidates a scan would take
+    /// and reading originals is cheap, they are scored exactly (the answer is exact, and no
+    /// code is scanned); otherwise the scan takes the mask in place of the live slots, so
+    /// the candidates are the best selected vectors by the codes, as many as unfiltered.
     pub fn plan_search(
         &self,
         query: &[f32],
         options: &SearchOptions,
+        filter: Option<&Filter>,
         costly_reads: bool,
     ) -> Result<SearchPlan> {
         let d = self.params.dimensions;
@@ -262,22 +277,32 @@ impl Index {
         }
         let mut query = query.to_vec();
         check_vector(&mut query, 0, self.params.metric)?;
+        let mask = match filter {
+            Some(filter) => Some(self.filter_mask(filter)?),
+            None => None,
+        };
+        let live = mask.as_deref().unwrap_or(&self.live);
+        let selected = match &mask {
+            Some(mask) => mask.iter().filter(|&&m| m).count(),
+            None => self.len(),
+        };
         // No search returns more than the index holds: bounding k and the candidate count
         // by the size keeps a huge k from allocating a huge selection buffer.
-        let k = options.k.min(self.len());
+        let k = options.k.min(selected);
         if k == 0 {
             return Ok(SearchPlan::Done(Vec::new()));
         }
-        Ok(match (&self.codes, options.exact) {
+        let wanted = ((k as f64) * f64::from(oversampling)).ceil() as usize;
+        let few = mask.is_some() && selected <= wanted && options.rescore && !costly_reads;
+        Ok(match (&self.codes, options.exact || few) {
             (Some(codes), false) => {
-                let wanted = ((k as f64) * f64::from(oversampling)).ceil() as usize;
                 let Scanned {
                     mut candidates,
                     bounds,
                 } = codes.best(
                     &query,
-                    &self.live,
-                    wanted.clamp(k, self.len()),
+                    live,
+                    wanted.clamp(k, selected),
                     costly_reads || !options.rescore,
                 );
                 if let (true, Some(bounds)) = (options.rescore, bounds) {
@@ -294,7 +319,13 @@ impl Index {
                     SearchPlan::Done(candidates)
                 }
             }
-            _ => SearchPlan::Exact { query, k },
+            _ => SearchPlan::Exact {
+                query,
+                slots: (0..live.len() as u32)
+                    .filter(|&s| live[s as usize])
+                    .collect(),
+                k,
+            },
         })
     }
 }

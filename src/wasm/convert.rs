@@ -143,6 +143,16 @@ pub fn hit(hit: &Hit<'_>) -> Result<Object, JsError> {
     Ok(object)
 }
 
+/// `{ id, metadata? }`, an entry of `list`.
+pub fn listed(id: &str, metadata: Option<&str>) -> Result<Object, JsError> {
+    let object = Object::new();
+    set(&object, "id", &JsValue::from_str(id))?;
+    if let Some(m) = metadata {
+        set(&object, "metadata", &parse_json(m)?)?;
+    }
+    Ok(object)
+}
+
 /// `{ vector?, metadata? }` (no vector for an index loaded without originals).
 pub fn record(vector: Option<&[f32]>, metadata: Option<&str>) -> Result<Object, JsError> {
     let object = Object::new();

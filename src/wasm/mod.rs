@@ -9,8 +9,10 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod convert;
+mod fields;
 mod options;
 mod queue;
+mod types;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -23,55 +25,6 @@ use crate::handle::Handle;
 use crate::idb::Persistent;
 use crate::index::{Hit, Index, Timings};
 use queue::Queue;
-
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r#"
-export type Metric = "cosine" | "dot" | "l2";
-export type Quantization = "none" | "int8" | "binary" | "pq";
-
-export interface IndexOptions {
-  /** Length of every vector, 1 to 65536. */
-  dimensions: number;
-  /** Default "cosine" (vectors are L2-normalised on insert). */
-  metric?: Metric;
-  /** Default "binary". */
-  quantization?: Quantization;
-  /** Calibration quantile in (0.5, 1]: the fraction of each dimension's values inside the
-   * int8 bounds. Default 0.999. */
-  int8?: { quantile?: number };
-  /** `subspaces` must divide `dimensions` (default: dimensions / 8 for 8 bits, / 4 for 4 bits).
-   * `bits` 8 (256 centroids) or 4 (16 centroids, fast-scan). `seed` fixes k-means++. */
-  pq?: { subspaces?: number; bits?: 4 | 8; seed?: number };
-  /** `centered` takes signs of x − mean; `query` "asymmetric" (default: the query keeps full
-   * precision) or "hamming" (the query is reduced to sign bits too). `refine`: extra bits per
-   * dimension (0-4, default 3; 144 bytes a vector at 384 dimensions) that re-estimate the
-   * scan's best candidates with an error bound, so that a search re-scores (reads) only the
-   * originals that can still reach its top k, and without rescoring ranks far better
-   * (recall@10 0.955 against 0.75 on MiniLM vectors). 0 keeps 1-bit codes alone. */
-  binary?: { centered?: boolean; query?: "asymmetric" | "hamming"; refine?: 0 | 1 | 2 | 3 | 4 };
-}
-
-export interface SearchOptions {
-  /** Number of hits, an integer ≥ 1. Default 10. */
-  k?: number;
-  /** Candidates taken from the codes = ceil(k × oversampling), e.g. 2.4 × 100 = 240.
-   * Default per quantization: none 1, int8 2, binary 10, pq 10. With binary refinement it is
-   * a cap: only the candidates whose error bound can still reach the top k are re-scored. */
-  oversampling?: number;
-  /** Re-score the candidates with the original vectors. Default true. */
-  rescore?: boolean;
-  /** Ignore the codes: exact scan of the originals (for evaluation). Default false. */
-  exact?: boolean;
-}
-
-export interface Hit {
-  id: string;
-  /** Cosine similarity or inner product (higher is better), or Euclidean distance (lower is
-   * better). Without rescoring, the codes' estimate on the same scale. */
-  score: number;
-  metadata?: unknown;
-}
-"#;
 
 #[wasm_bindgen]
 extern "C" {
@@ -159,10 +112,9 @@ impl JsIndex {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "IndexOptions")] options: JsValue,
     ) -> Result<JsIndex, JsError> {
-        let params = options::index_params(options)?;
-        Ok(JsIndex::wrap(Handle::Memory(RefCell::new(Index::new(
-            params,
-        )))))
+        let (params, schema) = options::index_options(options)?;
+        let index = Index::new(params).with_fields(schema);
+        Ok(JsIndex::wrap(Handle::Memory(RefCell::new(index))))
     }
 
     /// Opens the persistent index `name` (IndexedDB database `quiver:<name>`), creating it
@@ -179,7 +131,7 @@ impl JsIndex {
                 .filter(|n| !n.is_empty())
                 .ok_or_else(|| JsError::new("Index.open: name must be a non-empty string"))?;
             let params = match options.map(JsValue::from) {
-                Some(o) if !o.is_undefined() => Some(options::index_params(o)?),
+                Some(o) if !o.is_undefined() => Some(options::index_options(o)?),
                 _ => None,
             };
             Ok::<_, JsError>((name, params))
@@ -205,11 +157,16 @@ impl JsIndex {
             let ids = convert::strings(&ids, "ids")?;
             // A call that may run later reads a copy, not the caller's array.
             let rows = convert::rows(&vectors, h.params().dimensions, h.runs_later())?;
-            let metadata = convert::metadata(metadata.map(JsValue::from))?;
-            Ok((ids, rows, metadata))
+            let metadata = metadata.map(JsValue::from);
+            let records = match &metadata {
+                Some(m) => fields::records(m, &h.schema())?,
+                None => None,
+            };
+            let metadata = convert::metadata(metadata)?;
+            Ok((ids, rows, metadata, records))
         };
-        self.call(input, |h, (ids, rows, metadata)| async move {
-            h.add(&ids, &rows, metadata.as_deref()).await?;
+        self.call(input, |h, (ids, rows, metadata, records)| async move {
+            (h.add(&ids, &rows, metadata.as_deref(), records.as_deref())).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -227,10 +184,46 @@ impl JsIndex {
             Ok((query, options))
         };
         let last_search = self.last_search.clone();
-        self.call(input, |h, (query, options)| async move {
-            let (hits, timings) = h.search(&query, &options, &now, hits_to_js).await?;
+        self.call(input, |h, (query, (options, filter))| async move {
+            let search = h.search(&query, &options, filter.as_ref(), &now, hits_to_js);
+            let (hits, timings) = search.await?;
             last_search.set(timings);
             hits
+        })
+    }
+
+    /// How many vectors `where` selects (all of them without it).
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn count(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Where")] filter: JsValue,
+    ) -> Promise {
+        let input = |_: &Handle| match filter.is_undefined() {
+            true => Ok(None),
+            false => Ok(Some(fields::filter(&filter, "where")?)),
+        };
+        self.call(input, |h, filter| async move {
+            Ok(JsValue::from(h.count(filter.as_ref()).await? as u32))
+        })
+    }
+
+    /// A page of `{ id, metadata? }` in id order: those `where` selects (all without it)
+    /// after the id `after`, at most `limit` (default 100, at most 10,000).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Listed[]>")]
+    pub fn list(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ListOptions")] options: JsValue,
+    ) -> Promise {
+        let input = |_: &Handle| options::list_options(Some(options));
+        self.call(input, |h, (filter, after, limit)| async move {
+            let listed = h.list(filter.as_ref(), after.as_deref(), limit, |page| {
+                let out = Array::new_with_length(page.len() as u32);
+                for (i, (id, metadata)) in page.into_iter().enumerate() {
+                    out.set(i as u32, convert::listed(id, metadata)?.into());
+                }
+                Ok::<_, JsError>(JsValue::from(out))
+            });
+            listed.await?
         })
     }
 
@@ -321,7 +314,7 @@ impl JsIndex {
     #[wasm_bindgen(getter, js_name = memoryBytes)]
     pub fn memory_bytes(&self) -> Result<f64, JsError> {
         let usage = self.handle()?.memory_usage();
-        Ok((usage.codes + usage.ids + usage.store) as f64)
+        Ok((usage.codes + usage.ids + usage.fields + usage.store) as f64)
     }
 
     /// Size of the module's whole linear memory in bytes (all indexes, plus allocator slack).

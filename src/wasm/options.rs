@@ -5,6 +5,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::fields::{Filter, Schema};
 use crate::index::SearchOptions;
 use crate::params::{BinaryQuery, IndexParams, Metric, Quantization};
 
@@ -104,8 +105,15 @@ fn option_mismatch(section: &str, quantization: &str) -> JsError {
     ))
 }
 
-/// Parses and validates `IndexOptions`.
-pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
+/// Parses and validates `IndexOptions`, with its declared fields.
+pub fn index_options(options: JsValue) -> Result<(IndexParams, Schema), JsError> {
+    let params = index_params(options.clone())?;
+    let fields = js_sys::Reflect::get(&options, &"fields".into()).unwrap_or(JsValue::UNDEFINED);
+    Ok((params, super::fields::schema(fields)?))
+}
+
+/// Parses and validates `IndexOptions` but its fields.
+fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
     if !options.is_object() {
         return Err(JsError::new(
             "Index options must be an object such as { dimensions: 384 }",
@@ -124,6 +132,7 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
             "int8",
             "pq",
             "binary",
+            "fields",
         ],
     )?;
     let dimensions = whole(
@@ -221,14 +230,32 @@ pub fn index_params(options: JsValue) -> Result<IndexParams, JsError> {
     Ok(IndexParams::new(dimensions, metric, quantization)?)
 }
 
-/// Parses and validates `SearchOptions` (undefined = defaults).
-pub fn search_options(options: Option<JsValue>) -> Result<SearchOptions, JsError> {
+/// The `where` of an options object, if it has one.
+pub fn where_filter(options: &JsValue) -> Result<Option<Filter>, JsError> {
+    if !options.is_object() {
+        return Ok(None);
+    }
+    let value = js_sys::Reflect::get(options, &"where".into()).unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    Ok(Some(super::fields::filter(&value, "where")?))
+}
+
+/// Parses and validates `SearchOptions` (undefined = defaults) and its `where`.
+pub fn search_options(
+    options: Option<JsValue>,
+) -> Result<(SearchOptions, Option<Filter>), JsError> {
+    let filter = match &options {
+        Some(options) => where_filter(options)?,
+        None => None,
+    };
     let o: SearchOptionsJs = match options {
         None => SearchOptionsJs::default(),
         Some(options) if options.is_object() => parse(
             options,
             "search options",
-            &["k", "oversampling", "rescore", "exact"],
+            &["k", "oversampling", "rescore", "exact", "where"],
         )?,
         Some(_) => {
             return Err(JsError::new(
@@ -245,12 +272,37 @@ pub fn search_options(options: Option<JsValue>) -> Result<SearchOptions, JsError
         Some(k) => k.min(f64::from(u32::MAX)) as usize,
         None => 10,
     };
-    Ok(SearchOptions {
+    let options = SearchOptions {
         k,
         oversampling: o.oversampling.map(|v| v as f32),
         rescore: o.rescore.unwrap_or(true),
         exact: o.exact.unwrap_or(false),
-    })
+    };
+    Ok((options, filter))
+}
+
+/// `list(options?)`: `{ where?, after?, limit? }` (limit default 100).
+pub fn list_options(
+    options: Option<JsValue>,
+) -> Result<(Option<Filter>, Option<String>, usize), JsError> {
+    #[derive(Deserialize, Default)]
+    struct ListJs {
+        after: Option<String>,
+        limit: Option<f64>,
+    }
+    let Some(options) = options.filter(|o| !o.is_undefined()) else {
+        return Ok((None, None, 100));
+    };
+    if !options.is_object() {
+        return Err(JsError::new(
+            "list options must be an object such as { where: { pos: \"noun\" }, limit: 100 }",
+        ));
+    }
+    let filter = where_filter(&options)?;
+    let o: ListJs = parse(options, "list options", &["where", "after", "limit"])?;
+    let max = crate::index::MAX_PAGE as f64;
+    let limit = whole("limit", o.limit.unwrap_or(100.0), max)?;
+    Ok((filter, o.after, limit))
 }
 
 /// The `originals` flag of `toBytes(options?)` (default true).

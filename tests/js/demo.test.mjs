@@ -67,6 +67,14 @@ for (const engine of ENGINES) {
         JSON.stringify(int8),
       );
       assert.ok((await text("#timings")).includes(`Scan of ${synsets} int8 codes`));
+
+      // The part-of-speech filter: the index declares `pos`, and every hit is a verb.
+      await select("#pos", "verb");
+      await searchFor(page, "move fast on foot");
+      const kinds = await ui(page).texts("#hits > li .meta");
+      assert.equal(kinds.length, 10);
+      for (const kind of kinds) assert.match(kind, /^verb · score /);
+      assert.match(await text("#agreement"), /exact top 10 \(a scan of every original vector of a verb\)/);
       assert.deepEqual(errors, []);
       await page.close();
     });

@@ -25,7 +25,7 @@ for (const engine of ENGINES) {
         const make = () => hashed(n * d);
         const ids = Array.from({ length: n }, (_, i) => `v${i}`);
         const meta = ids.map((id, i) => ({ id, i }));
-        const options = { dimensions: d, quantization: "int8" };
+        const options = { dimensions: d, quantization: "int8", fields: { i: "number" } };
 
         const local = new Index(options);
         await local.add(ids, make(), meta);
@@ -58,6 +58,14 @@ for (const engine of ENGINES) {
           }
         }
         const got = await remote.get("v7");
+        const where = { i: { gte: 10, lt: 20 } };
+        const filtered = {
+          count: await remote.count(where),
+          list: (await remote.list({ where, after: "v15" })).map((e) => e.id),
+          same:
+            JSON.stringify(await remote.search(queries.slice(0, d), { k: 3, where })) ===
+            JSON.stringify(await local.search(queries.slice(0, d), { k: 3, where })),
+        };
         const bytes = await remote.toBytes();
         const copy = Index.fromBytes(bytes);
         const fromCopy = await copy.search(queries.slice(0, d), { k: 3 });
@@ -89,6 +97,7 @@ for (const engine of ENGINES) {
           deleted,
           info,
           afterClose,
+          filtered,
         };
       });
       assert.deepEqual(result.same, new Array(20).fill(true));
@@ -97,6 +106,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(result.badMessages, new Array(2).fill("vector 0 has 3 values, but the index has 64 dimensions"));
       assert.deepEqual(result.got, { metadata: { id: "v7", i: 7 }, length: 64 });
       assert.ok(result.bytesMatch);
+      assert.deepEqual(result.filtered, { count: 10, list: ["v16", "v17", "v18", "v19"], same: true });
       assert.equal(result.deleted, 2);
       assert.deepEqual(result.info, {
         size: 2998,

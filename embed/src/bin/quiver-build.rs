@@ -7,8 +7,10 @@
 //!
 //!   cargo run --release -p quiver-embed --bin quiver-build -- --model .model \
 //!       --input corpus.jsonl --output index.qvr [--quantization binary|int8|pq|none]
-//!       [--no-originals] [--vectors vectors.f32]
+//!       [--no-originals] [--vectors vectors.f32] [--field name:kind ...]
 //!
+//! `--field pos:keyword` declares a metadata field to filter on (kinds: keyword, keyword[],
+//! number, boolean), as `IndexOptions.fields` does; each line's `metadata.pos` is its value.
 //! `--vectors` also writes the embeddings (row-major little-endian f32, input order).
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -27,7 +29,7 @@ mod native {
     use std::path::PathBuf;
     use std::time::Instant;
 
-    use quiver::{Index, IndexParams, Metric, Quantization};
+    use quiver::{FieldKind, Index, IndexParams, Metric, Quantization, Record, Schema, Value};
     use quiver_embed::{DEFAULT_BATCH, Embedder};
     use rayon::prelude::*;
 
@@ -42,6 +44,7 @@ mod native {
         quantization: String,
         originals: bool,
         vectors: Option<PathBuf>,
+        fields: Vec<(String, FieldKind)>,
     }
 
     fn parse(args: Vec<String>) -> Result<Args, String> {
@@ -52,6 +55,7 @@ mod native {
             quantization: "binary".into(),
             originals: true,
             vectors: None,
+            fields: Vec::new(),
         };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
@@ -63,6 +67,14 @@ mod native {
                 "--quantization" => parsed.quantization = value()?,
                 "--vectors" => parsed.vectors = Some(value()?.into()),
                 "--no-originals" => parsed.originals = false,
+                "--field" => {
+                    let spec = value()?;
+                    let (name, kind) = spec.split_once(':').unwrap_or((&spec, ""));
+                    let kind = FieldKind::from_name(kind).ok_or(format!(
+                        "--field {spec}: expected name:kind, kind keyword, keyword[], number or boolean"
+                    ))?;
+                    parsed.fields.push((name.to_owned(), kind));
+                }
                 other => {
                     return Err(format!(
                         "unknown argument {other} (see the top of src/bin/quiver-build.rs)"
@@ -74,6 +86,35 @@ mod native {
             return Err("--input <corpus.jsonl> and --output <index.qvr> are required".into());
         }
         Ok(parsed)
+    }
+
+    /// The declared fields' values in `metadata` (JSON text) of the line with `id`.
+    fn record(schema: &Schema, metadata: Option<&str>, id: &str) -> Result<Record, String> {
+        let value: serde_json::Value = match metadata {
+            Some(text) => serde_json::from_str(text).map_err(|e| e.to_string())?,
+            None => serde_json::Value::Null,
+        };
+        let field = |(name, kind): &(String, FieldKind)| {
+            let bad = || format!("{id}: metadata.{name} is not a {}", kind.name());
+            let v = &value[name.as_str()];
+            if v.is_null() {
+                return Ok(None);
+            }
+            Ok(Some(match kind {
+                FieldKind::Keyword => Value::Keyword(v.as_str().ok_or_else(bad)?.to_owned()),
+                FieldKind::Keywords => {
+                    let list = v
+                        .as_array()
+                        .ok_or_else(bad)?
+                        .iter()
+                        .map(|s| s.as_str().map(str::to_owned));
+                    Value::Keywords(list.collect::<Option<_>>().ok_or_else(bad)?)
+                }
+                FieldKind::Number => Value::Number(v.as_f64().ok_or_else(bad)?),
+                FieldKind::Boolean => Value::Boolean(v.as_bool().ok_or_else(bad)?),
+            }))
+        };
+        schema.fields().iter().map(field).collect()
     }
 
     /// The quantization `name` for vectors of `dimension` floats.
@@ -147,11 +188,17 @@ mod native {
 
         let params =
             IndexParams::new(dimension, Metric::Cosine, quantization).map_err(|e| e.to_string())?;
-        let mut index = Index::new(params);
+        let schema = Schema::new(args.fields.clone()).map_err(|e| e.to_string())?;
+        let mut index = Index::new(params).with_fields(schema.clone());
         let ids: Vec<&str> = corpus.iter().map(|(id, _, _)| id.as_str()).collect();
         let metadata: Vec<Option<String>> = corpus.iter().map(|(_, _, m)| m.clone()).collect();
+        let records = metadata
+            .iter()
+            .zip(&ids)
+            .map(|(m, id)| record(&schema, m.as_deref(), id))
+            .collect::<Result<Vec<_>, _>>()?;
         index
-            .add(&ids, &vectors, Some(&metadata))
+            .add_records(&ids, &vectors, Some(&metadata), &records)
             .map_err(|e| e.to_string())?;
         let bytes = if args.originals {
             index.to_bytes()
