@@ -241,10 +241,11 @@ impl Index {
     /// rescoring they are always refined, as the refined estimate is the answer.
     ///
     /// A filter is planned by how many live vectors it selects, counted exactly from its
-    /// mask ([`Filter::mask`]): when they are no more than the candidates a scan would take
-    /// and reading originals is cheap, they are scored exactly (the answer is exact, and no
-    /// code is scanned); otherwise the scan takes the mask in place of the live slots, so
-    /// the candidates are the best selected vectors by the codes, as many as unfiltered.
+    /// mask ([`Filter::mask`]): when reading originals is cheap and they are few (no more
+    /// than the candidates a scan would take, or a 32nd of the index), they are scored
+    /// exactly (the answer is exact, and no code is scanned); otherwise the scan takes the
+    /// mask in place of the live slots, so the candidates are the best selected vectors by
+    /// the codes, as many as unfiltered.
     pub fn plan_search(
         &self,
         query: &[f32],
@@ -293,7 +294,15 @@ impl Index {
             return Ok(SearchPlan::Done(Vec::new()));
         }
         let wanted = ((k as f64) * f64::from(oversampling)).ceil() as usize;
-        let few = mask.is_some() && selected <= wanted && options.rescore && !costly_reads;
+        // Scoring a selected original exactly costs about what scanning 32 binary codes does
+        // (384 f32 products against 48 bytes of bits; measured: at 100k vectors, 1% selected
+        // took 2.4 ms by the masked scan against 1.6 ms unfiltered, in Chromium). So in memory
+        // a filter that selects at most a 32nd of the vectors, or no more than the candidates
+        // a scan would take, is answered exactly from the selected originals.
+        let few = mask.is_some()
+            && options.rescore
+            && !costly_reads
+            && (selected <= wanted || selected.saturating_mul(32) <= self.len());
         Ok(match (&self.codes, options.exact || few) {
             (Some(codes), false) => {
                 let Scanned {
