@@ -216,12 +216,16 @@ for (const engine of ENGINES) {
         await index.add(["w0001"], new Float32Array(16).fill(0.5), [{ pos: 1 }]).catch((e) => errors.push(e.message));
         counts.push(await index.count({ pos: "verb" }));
         await index.close();
+        // What the upsert and the delete wrote is what a new connection reads.
+        const reopened = await quiver.Index.open("filters");
+        counts.push(await reopened.count({ pos: "noun" }), await reopened.count({ pos: { exists: false } }));
+        await reopened.close();
         await quiver.Index.open("filters", { dimensions: 16, fields: { pos: "keyword" } }).catch((e) =>
           errors.push(e.message),
         );
         return { counts, errors };
       });
-      assert.deepEqual(after.counts, [148, 151, 599, 151]);
+      assert.deepEqual(after.counts, [148, 151, 599, 151, 148, 0]);
       assert.match(after.errors[0], /metadata\[0\]\.pos: expected a string/);
       assert.match(after.errors[1], /is stored with the fields/);
       assert.deepEqual(page.errors, []);
