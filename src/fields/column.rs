@@ -1,6 +1,7 @@
 //! One declared field's values, per slot and indexed:
 //!
-//! - **Terms** (`keyword`, `keyword[]`): a dictionary of distinct strings (term ids), each
+//! - **Terms** (`keyword`, `keyword[]`): a dictionary of distinct strings to term ids (an
+//!   [`IdMap`], the compact map the index keeps its ids in), each
 //!   slot's term ids in the order given, and per term its postings, the sorted slots that
 //!   hold it. An equality costs the postings of its term.
 //! - **Numbers** (`number`, `boolean` as 0 and 1): each slot's value (NaN = none), and every
@@ -10,8 +11,6 @@
 //! Both change a batch at a time ([`super::sorted::apply`]). Terms whose postings empty stay
 //! in the dictionary until the index is loaded again (a few bytes each).
 
-use hashbrown::HashMap;
-
 use super::sorted::apply;
 use crate::sort::heapsort_by;
 
@@ -20,6 +19,7 @@ fn run_of(pairs: &[(u32, u32)], term: u32) -> usize {
     pairs.iter().take_while(|p| p.0 == term).count()
 }
 use super::{FieldKind, Value};
+use crate::ids::IdMap;
 
 /// A field's values.
 #[derive(Debug, Clone)]
@@ -28,10 +28,8 @@ pub enum Column {
     Terms {
         /// True for `keyword[]`.
         list: bool,
-        /// Term id by string.
-        dict: HashMap<Box<str>, u32>,
-        /// String by term id.
-        names: Vec<Box<str>>,
+        /// Term id by string, and string by term id.
+        terms: IdMap,
         /// Sorted slots by term id.
         postings: Vec<Vec<u32>>,
         /// Term ids by slot (empty = no value).
@@ -66,8 +64,7 @@ impl Column {
         match kind {
             FieldKind::Keyword | FieldKind::Keywords => Column::Terms {
                 list: kind == FieldKind::Keywords,
-                dict: HashMap::new(),
-                names: Vec::new(),
+                terms: IdMap::default(),
                 postings: Vec::new(),
                 by_slot: Vec::new(),
             },
@@ -93,8 +90,7 @@ impl Column {
         let slot_count = slot_count.max(highest);
         match self {
             Column::Terms {
-                dict,
-                names,
+                terms: dict,
                 postings,
                 by_slot,
                 ..
@@ -114,10 +110,11 @@ impl Column {
                     let terms: Box<[u32]> = strings
                         .iter()
                         .map(|s| {
-                            *dict.entry_ref(s.as_str()).or_insert_with(|| {
-                                names.push(s.as_str().into());
+                            dict.slot(s).unwrap_or_else(|| {
+                                let term = postings.len() as u32;
+                                dict.insert(s, term);
                                 postings.push(Vec::new());
-                                names.len() as u32 - 1
+                                term
                             })
                         })
                         .collect();
@@ -168,12 +165,13 @@ impl Column {
         match self {
             Column::Terms {
                 list,
-                names,
+                terms: dict,
                 by_slot,
                 ..
             } => {
                 let terms = by_slot.get(slot as usize)?;
-                let mut strings = terms.iter().map(|&t| names[t as usize].to_string());
+                let mut strings =
+                    (terms.iter()).map(|&t| dict.id(t).unwrap_or_default().to_owned());
                 match list {
                     true if !terms.is_empty() => Some(Value::Keywords(strings.collect())),
                     false => strings.next().map(Value::Keyword),
@@ -195,8 +193,10 @@ impl Column {
 
     /// Marks in `mask` the slots holding term `term` (a `keyword` field).
     pub fn mark_term(&self, term: &str, mask: &mut [bool]) {
-        if let Column::Terms { dict, postings, .. } = self
-            && let Some(&id) = dict.get(term)
+        if let Column::Terms {
+            terms, postings, ..
+        } = self
+            && let Some(id) = terms.slot(term)
         {
             postings[id as usize]
                 .iter()
@@ -233,16 +233,12 @@ impl Column {
     pub fn memory_bytes(&self) -> usize {
         match self {
             Column::Terms {
-                dict,
-                names,
+                terms,
                 postings,
                 by_slot,
                 ..
             } => {
-                let strings: usize = names.iter().map(|n| n.len()).sum();
-                dict.capacity() * (size_of::<(Box<str>, u32)>() + 1)
-                    + strings * 2
-                    + names.capacity() * size_of::<Box<str>>()
+                terms.memory_bytes()
                     + postings
                         .iter()
                         .map(|p| p.capacity() * 4 + 24)

@@ -190,16 +190,14 @@ impl Schema {
     }
 }
 
-/// Reads UTF-8 text of at most [`MAX_TEXT_BYTES`] bytes (a u32 length first).
+/// Reads UTF-8 text (a u32 length first, bounded by the bytes that remain). Its length is
+/// checked where the text is: by [`Schema::new`] for a name, by [`Fields::check`] for a
+/// keyword.
 fn text(r: &mut Reader, what: &str) -> Result<String> {
-    let len = r.u32(what)? as usize;
-    if len > MAX_TEXT_BYTES {
-        let expected = format!("at most {MAX_TEXT_BYTES} bytes");
-        return Err(r.invalid(what, expected, Some(len.to_string())));
+    match r.optional_text(what)? {
+        Some(text) => Ok(text.to_owned()),
+        None => Err(r.invalid(what, "text", Some("none".into()))),
     }
-    let raw = r.raw(len, what)?;
-    let text = core::str::from_utf8(raw).map_err(|_| r.invalid(what, "UTF-8", None))?;
-    Ok(text.to_owned())
 }
 
 /// A field's value in one record.

@@ -278,7 +278,7 @@ test("Index.open in Node (no IndexedDB) rejects with a clear Error", async () =>
 });
 
 // The .wasm budget was 160 KB before filters (issue 20), whose target is 165 KB with them in:
-// missed. Fields, filters, count and list add 30 KB gzipped (183.5 KB); opt-level "z" would
+// missed. Fields, filters, count and list add 29 KB gzipped (182.3 KB); opt-level "z" would
 // fit (159.6 KB) but made every kernel 5.2-5.9x slower (npm run bench:ab). The budget now
 // guards against growth beyond that while the next step (a smaller binding) is taken.
 test("the package stays small: each .wasm tier under 190 KB and the JS glue under 15 KB, gzipped", async () => {
